@@ -1,0 +1,74 @@
+"""The ``cnnbook`` command: one subcommand for each step of the course's data flow."""
+
+import argparse
+import sys
+
+from autograder import course
+from autograder.grade import grade
+
+
+def release(args):
+    for name in course.assignment_names() if args.all else args.assignments:
+        print(f"released {course.release(name)}")
+
+
+def validate(args):
+    """Run a notebook and report its visible tests, as a student would before handing in."""
+    from nbgrader.validator import Validator
+
+    results = Validator(ignore_checksums=args.ignore_checksums).validate(args.notebook)
+    for key, what in (("type_changed", "cells whose type was changed"),
+                      ("changed", "test cells that were edited (they will be restored)"),
+                      ("failed", "failing tests")):
+        if results.get(key):
+            print(f"{len(results[key])} {what}:")
+            for cell in results[key]:
+                print("\n" + cell["source"][:400])
+                if cell.get("raw_error"):
+                    print("--> " + cell["raw_error"].strip().replace("\n", "\n    "))
+            return 1
+    print("All visible tests passed.")
+    return 0
+
+
+def grade_command(args):
+    results = grade(args.assignment, args.submissions, args.out, workers=args.workers)
+    for r in results:
+        print(f"{r.student:20} {r.score:5.1f}/{r.max_score:<5.1f} {r.status:8} {r.reason}")
+    print(f"wrote {args.out}/grades.csv ({len(results)} rows)")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="cnnbook", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("release", help="generate the instructor notebook and release it")
+    p.add_argument("assignments", nargs="*", help="assignment ids, e.g. convolution")
+    p.add_argument("--all", action="store_true", help="every assignment of the course")
+    p.set_defaults(run=release)
+
+    p = commands.add_parser("validate", help="run a notebook's visible tests")
+    p.add_argument("notebook")
+    p.add_argument("--ignore-checksums", action="store_true",
+                   help="do not report edited test cells (for instructor notebooks)")
+    p.set_defaults(run=validate)
+
+    p = commands.add_parser("grade", help="autograde SUBMISSIONS/<student>/<assignment>.ipynb")
+    p.add_argument("assignment")
+    p.add_argument("submissions")
+    p.add_argument("--out", required=True, help="folder for grades.csv and feedback/")
+    p.add_argument("--workers", type=int, default=1, help="submissions graded at once")
+    p.set_defaults(run=grade_command)
+
+    args = parser.parse_args(argv)
+    if args.command == "release" and not (args.all or args.assignments):
+        parser.error("name an assignment or pass --all")
+    try:
+        return args.run(args) or 0
+    except (ValueError, RuntimeError) as error:
+        print(f"cnnbook {args.command}: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

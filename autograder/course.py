@@ -1,0 +1,70 @@
+"""The course directory's data flow: assignments/*.md -> source/ -> release/ (nbgrader)."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+
+import nbformat
+
+from autograder import ASSIGNMENTS_DIR, COURSE_DIR, PACKAGE_DIR
+from autograder.notebook import build_source_notebook
+
+
+def assignment_names():
+    """Every assignment with a readable source in ``autograder/assignments/``, sorted."""
+    return sorted(path.stem for path in ASSIGNMENTS_DIR.glob("*.md"))
+
+
+def source_notebook_path(assignment, course_dir=COURSE_DIR):
+    return course_dir / "source" / assignment / f"{assignment}.ipynb"
+
+
+def released_notebook_path(assignment, course_dir=COURSE_DIR):
+    return course_dir / "release" / assignment / f"{assignment}.ipynb"
+
+
+def generate(assignment):
+    """Write the instructor notebook ``source/<a>/<a>.ipynb`` from ``assignments/<a>.md``."""
+    markdown = ASSIGNMENTS_DIR / f"{assignment}.md"
+    if not markdown.exists():
+        known = ", ".join(assignment_names())
+        raise ValueError(f"no assignment {assignment!r}: the course has {known}")
+    nb = build_source_notebook(markdown.read_text(), assignment)
+    path = source_notebook_path(assignment, COURSE_DIR)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def nbgrader(course_dir, *args, timeout=None):
+    """Run one nbgrader command in ``course_dir``; return (exit code, its output).
+
+    nbgrader runs in its own process group, so that a timeout (``subprocess.TimeoutExpired``
+    is raised) also ends the kernel it started. The course's nbgrader_config.py is put in
+    ``course_dir`` first, with ``COURSE_ROOT`` telling it where it is.
+    """
+    if not (course_dir / "nbgrader_config.py").exists():
+        shutil.copy(PACKAGE_DIR / "nbgrader_config.py", course_dir)
+    env = {**os.environ, "COURSE_ROOT": str(course_dir)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nbgrader", *args], cwd=course_dir, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise
+    return process.returncode, output
+
+
+def release(assignment):
+    """Generate the source notebook, then nbgrader's student version in ``release/``."""
+    generate(assignment)
+    code, output = nbgrader(COURSE_DIR, "generate_assignment", assignment, "--force")
+    path = released_notebook_path(assignment)
+    if code != 0 or not path.exists():
+        raise RuntimeError(f"nbgrader could not release {assignment}:\n{output}")
+    return path
