@@ -20,7 +20,7 @@ assignments: setup
 
 book: assignments
 	@start=$$(date +%s); \
-	$(BIN)/jupyter-book build --quiet . && \
+	$(BIN)/jupyter-book build --quiet -W . && \
 	echo "Book built in $$(( $$(date +%s) - start )) s: open _build/html/index.html"
 
 test: setup

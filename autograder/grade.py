@@ -138,7 +138,7 @@ def autograde_one(assignment, student, notebook, out_dir, timeout=NOTEBOOK_TIMEO
         order, messages = test_messages(nbformat.read(autograded, as_version=4))
         top.tests = {gid: [*grades[gid], messages.get(gid, "")] for gid in order if gid in grades}
         failed = [f"{gid} ({messages[gid]})" if gid in messages else gid
-                  for gid, (score, most) in top.tests.items() if score < most]
+                  for gid, (score, most, _) in top.tests.items() if score < most or gid in messages]
         top.status = "graded"
         top.reason = ("failed: " + "; ".join(failed)) if failed else "all tests passed"
 

@@ -1,0 +1,62 @@
+"""Shared fixtures: a private nbgrader course directory with the assignments released in it."""
+
+import copy
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def cnnbook(*args, env=None, check=True, timeout=900):
+    """Run the ``cnnbook`` command as an instructor would; return the finished process."""
+    done = subprocess.run([sys.executable, "-m", "autograder.cli", *map(str, args)],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    if check and done.returncode != 0:
+        raise AssertionError(f"cnnbook {args} failed:\n{done.stdout}\n{done.stderr}")
+    return done
+
+
+@pytest.fixture(scope="session")
+def course(tmp_path_factory):
+    """A course directory outside the checkout, with every assignment released."""
+    root = tmp_path_factory.mktemp("course")
+    env = {**os.environ, "CNNBOOK_COURSE_DIR": str(root)}
+    cnnbook("release", "--all", env=env)
+    return Course(root, env)
+
+
+class Course:
+    def __init__(self, root, env):
+        self.root, self.env = root, env
+
+    def source(self, assignment):
+        return nbformat.read(self.root / "source" / assignment / f"{assignment}.ipynb", 4)
+
+    def released_path(self, assignment):
+        return self.root / "release" / assignment / f"{assignment}.ipynb"
+
+    def released(self, assignment):
+        return nbformat.read(self.released_path(assignment), 4)
+
+    def student_notebook(self, assignment, answers):
+        """The released notebook with some solution cells answered.
+
+        answers: grade_id -> code, or -> None to take the instructor's solution.
+        """
+        solutions = {cell.metadata.nbgrader.grade_id: cell.source
+                     for cell in self.source(assignment).cells
+                     if cell.metadata.get("nbgrader", {}).get("solution")}
+        nb = copy.deepcopy(self.released(assignment))
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id in answers:
+                cell.source = answers[grade_id] or solutions[grade_id]
+        return nb
+
+    def cnnbook(self, *args, check=True):
+        return cnnbook(*args, env=self.env, check=check)

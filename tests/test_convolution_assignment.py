@@ -1,0 +1,174 @@
+"""The convolution assignment: generated from solutions/, released without answers, graded honestly."""
+
+import csv
+import inspect
+
+import nbformat
+import pytest
+
+import solutions.convolution
+from tests.conftest import cnnbook
+
+ALL_ANSWERS = {"corr2d": None, "conv_output_size": None, "conv2d": None}
+POINTS = {"corr2d-hidden": 3, "conv_output_size-hidden": 3, "conv2d-hidden": 4}
+
+CHEATS = {  # wrong conv2d answers the hidden tests must catch: name -> code
+    "zeros": "def conv2d(input, weight, bias=None, stride=1, padding=0):\n"
+             "    input, weight, bias, (s_h, s_w), (p_h, p_w) = check_conv2d_args(\n"
+             "        input, weight, bias, stride, padding)\n"
+             "    h = (input.shape[2] + 2 * p_h - weight.shape[2]) // s_h + 1\n"
+             "    w = (input.shape[3] + 2 * p_w - weight.shape[3]) // s_w + 1\n"
+             "    return np.zeros((input.shape[0], weight.shape[0], h, w))\n",
+    "no_bias": inspect.getsource(solutions.convolution.conv2d_loops)
+               .replace("def conv2d_loops(", "def conv2d(")
+               .replace("if bias is not None:", "if False:"),
+    "no_stride": "def conv2d(input, weight, bias=None, stride=1, padding=0):\n"
+                 "    X = np.pad(input, ((0, 0), (0, 0), pair(padding), pair(padding)))\n"
+                 "    Y = np.stack([np.stack([sum(corr2d(x[c], w[c]) for c in range(len(w)))\n"
+                 "                            for w in weight]) for x in X])\n"
+                 "    return Y if bias is None else Y + np.asarray(bias)[None, :, None, None]\n",
+    "torch": "import torch\n"
+             "def conv2d(input, weight, bias=None, stride=1, padding=0):\n"
+             "    t = lambda a: None if a is None else torch.tensor(np.asarray(a, dtype=float))\n"
+             "    return torch.nn.functional.conv2d(t(input), t(weight), t(bias),\n"
+             "                                      stride=stride, padding=padding).numpy()\n",
+}
+
+
+def test_solution_cells_are_the_tested_reference_code(course):
+    cells = {c.metadata.nbgrader.grade_id: c.source for c in course.source("convolution").cells}
+    for grade_id, function in [("corr2d", solutions.convolution.corr2d),
+                               ("conv_output_size", solutions.convolution.conv_output_size),
+                               ("conv2d", solutions.convolution.conv2d_loops)]:
+        body = inspect.getsource(function).split('"""')[-1]
+        assert body.strip() in cells[grade_id]
+        assert "### BEGIN SOLUTION" in cells[grade_id]
+
+
+def test_points_add_up_to_what_the_notebook_promises(course):
+    points = {c.metadata.nbgrader.grade_id: c.metadata.nbgrader.get("points")
+              for c in course.source("convolution").cells if c.metadata.nbgrader["grade"]}
+    assert {k: v for k, v in points.items() if v} == POINTS
+    assert "10 in all" in "".join(c.source for c in course.source("convolution").cells)
+
+
+def test_source_notebook_passes_its_own_tests_hidden_ones_included(course):
+    path = course.root / "source" / "convolution" / "convolution.ipynb"
+    done = course.cnnbook("validate", path, "--ignore-checksums", check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "All visible tests passed." in done.stdout
+
+
+def test_released_notebook_fails_its_tests(course):
+    done = course.cnnbook("validate", course.released_path("convolution"), check=False)
+    assert done.returncode == 1
+    assert "3 failing tests" in done.stdout
+    assert "NotImplementedError" in done.stdout
+
+
+def test_released_notebook_has_no_solution_and_no_hidden_test(course):
+    text = course.released_path("convolution").read_text()
+    for secret in ["BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "default_rng(3)", "assert_matches",
+                   "np.zeros((X.shape[0] - k_h + 1", "sliding_window_view"]:
+        assert secret not in text
+    released = course.released("convolution")
+    code = "\n".join(c.source for c in released.cells if c.cell_type == "code")
+    for signature in ["def corr2d(X, K):", "def conv_output_size(n, k, padding=0, stride=1, "
+                      "dilation=1):", "def conv2d(input, weight, bias=None, stride=1, padding=0):"]:
+        assert signature in code
+    assert code.count("raise NotImplementedError()") == 3
+
+
+def test_validate_reports_a_student_notebook_that_passes(course, tmp_path):
+    path = tmp_path / "convolution.ipynb"
+    nbformat.write(course.student_notebook("convolution", ALL_ANSWERS), path)
+    done = course.cnnbook("validate", path, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def graded(course, tmp_path_factory):
+    """One batch, two workers: honest, blank, partial, cheating and broken submissions."""
+    submissions = tmp_path_factory.mktemp("submissions")
+    notebooks = {
+        "correct": ALL_ANSWERS,
+        "blank": {},
+        "partial": {"corr2d": None},
+        **{f"cheat_{name}": {"corr2d": None, "conv_output_size": None, "conv2d": code}
+           for name, code in CHEATS.items()},
+    }
+    for student, answers in notebooks.items():
+        (submissions / student).mkdir()
+        nbformat.write(course.student_notebook("convolution", answers),
+                       submissions / student / "convolution.ipynb")
+    (submissions / "renamed").mkdir()
+    nbformat.write(course.student_notebook("convolution", ALL_ANSWERS),
+                   submissions / "renamed" / "convolution (1).ipynb")
+    (submissions / "corrupt").mkdir()
+    (submissions / "corrupt" / "convolution.ipynb").write_text('{"cells": [')
+    (submissions / "empty_folder").mkdir()
+    out = tmp_path_factory.mktemp("grades")
+    course.cnnbook("grade", "convolution", submissions, "--out", out, "--workers", 2)
+    with open(out / "grades.csv") as file:
+        rows = {row["student"]: row for row in csv.DictReader(file)}
+    return rows, out
+
+
+@pytest.mark.parametrize("student, score, status", [
+    ("correct", 10, "graded"), ("blank", 0, "graded"), ("partial", 3, "graded"),
+    ("cheat_zeros", 6, "graded"), ("cheat_no_bias", 6, "graded"),
+    ("cheat_no_stride", 6, "graded"), ("cheat_torch", 6, "graded"),
+    ("renamed", 10, "graded"), ("corrupt", 0, "invalid"), ("empty_folder", 0, "missing"),
+])
+def test_each_submission_gets_the_score_it_deserves(graded, student, score, status):
+    rows, _ = graded
+    row = rows[student]
+    assert (float(row["score"]), float(row["max_score"]), row["status"]) == (score, 10, status)
+    assert row["assignment"] == "convolution"
+    assert row["reason"]
+
+
+def test_grades_csv_has_one_row_per_student_folder(graded):
+    rows, out = graded
+    assert len(rows) == 10
+    with open(out / "grades.csv") as file:
+        assert file.readline().strip() == "student,assignment,score,max_score,status,reason"
+
+
+def test_reasons_say_what_went_wrong(graded):
+    rows, _ = graded
+    assert rows["correct"]["reason"] == "all tests passed"
+    assert "conv2d-hidden" in rows["cheat_zeros"]["reason"]
+    assert "torch" in rows["cheat_torch"]["reason"] and "no credit" in rows["cheat_torch"]["reason"]
+    assert "convolution (1).ipynb" in rows["renamed"]["reason"]
+    assert "not a readable Jupyter notebook" in rows["corrupt"]["reason"]
+    assert "no convolution.ipynb" in rows["empty_folder"]["reason"]
+
+
+def test_feedback_shows_verdicts_but_no_hidden_test(graded):
+    _, out = graded
+    for student in ["correct", "blank", "partial", "cheat_torch"]:
+        html = (out / "feedback" / f"{student}.html").read_text()
+        assert "BEGIN HIDDEN TESTS" not in html and "default_rng" not in html
+        assert "assert_matches" not in html and "no_library_convolution" not in html
+    blank = (out / "feedback" / "blank.html").read_text()
+    assert "Hidden tests failed. NotImplementedError" in blank
+    assert "Hidden tests passed." in (out / "feedback" / "correct.html").read_text()
+
+
+def test_gradebook_records_the_scores(graded, course):
+    from nbgrader.api import Gradebook
+
+    rows, _ = graded
+    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}") as gb:
+        for student in ["correct", "partial", "cheat_torch"]:
+            assert gb.find_submission("convolution", student).score == float(rows[student]["score"])
+    assert (course.root / "autograded" / "partial" / "convolution" / "convolution.ipynb").exists()
+
+
+def test_grade_before_release_is_a_clear_error(tmp_path):
+    import os
+    env = {**os.environ, "CNNBOOK_COURSE_DIR": str(tmp_path)}
+    done = cnnbook("grade", "convolution", tmp_path, "--out", tmp_path / "out", env=env, check=False)
+    assert done.returncode == 2
+    assert "not released yet" in done.stderr
