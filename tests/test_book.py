@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import solutions.convolution
-from tests.conftest import REPO
+from tests.conftest import REPO, solution_statements
 
 HTML = REPO / "_build" / "html"
 TAGS = re.compile(r"<[^>]+>")
@@ -81,10 +81,7 @@ def solution_lines():
     """Distinctive lines of the reference code that students write themselves."""
     for function in [solutions.convolution.corr2d, solutions.convolution.conv_output_size,
                      solutions.convolution.conv2d_loops]:
-        body = inspect.getsource(function).split('"""')[-1]
-        statements = (line.strip() for line in body.splitlines())
-        yield from (line for line in statements
-                    if len(line) > 25 and re.match(r"(for |return |raise |[\w, \[\]]+ [+]?= )", line))
+        yield from solution_statements(inspect.getsource(function))
 
 
 def test_no_solution_or_hidden_test_reaches_the_book(book):
