@@ -9,47 +9,50 @@ import sys
 
 import numpy as np
 
-#: Names of library functions that *are* the exercise; calling one earns no credit.
-LIBRARY_OPERATIONS = {
-    "torch": ("conv", "convolution"),
-    "scipy": ("correlate", "convolve", "fftconvolve", "oaconvolve"),
-}
+#: torch and scipy functions that *are* the convolution exercise; calling one earns no credit.
+CONVOLUTIONS = ("conv1d", "conv2d", "conv3d", "convolution", "_convolution", "correlate",
+                "correlate2d", "convolve", "convolve2d", "fftconvolve", "oaconvolve")
+LIBRARIES = ("torch", "scipy")
 
 
-def _library_operation(frame, event, arg):
-    """Name of the library convolution being entered by this profile event, or None."""
+def _library_call(frame, event, arg, names):
+    """``module.name`` when this event enters a library function in ``names`` or ``solutions``."""
     if event == "c_call":
-        module, name = getattr(arg, "__module__", None) or "", getattr(arg, "__name__", "")
-        self_type = type(getattr(arg, "__self__", None))
-        module = module or getattr(self_type, "__module__", "")
+        name = getattr(arg, "__name__", "")
+        module = getattr(arg, "__module__", None) or type(getattr(arg, "__self__", None)).__module__
     elif event == "call":
         module, name = frame.f_globals.get("__name__", ""), frame.f_code.co_name
     else:
         return None
-    root = module.split(".")[0]
-    if root == "torch" and (name in ("convolution", "_convolution") or name.startswith("conv")):
-        return f"{module}.{name}"
-    if root == "scipy" and name.startswith(LIBRARY_OPERATIONS["scipy"]):
+    root = (module or "").split(".")[0]
+    if root == "solutions" or (name in names and root in LIBRARIES):  # the course's answers
         return f"{module}.{name}"
     return None
 
 
 @contextlib.contextmanager
-def no_library_convolution(exercise):
-    """Fail the enclosed call if it reaches PyTorch's or SciPy's convolution."""
+def calls_library(names):
+    """Collect, in the yielded list, the library functions in ``names`` that the block calls."""
     caught = []
 
     def profile(frame, event, arg):
-        name = _library_operation(frame, event, arg)
+        name = _library_call(frame, event, arg, names)
         if name and not caught:
             caught.append(name)
 
     previous = sys.getprofile()
     sys.setprofile(profile)
     try:
-        yield
+        yield caught
     finally:
         sys.setprofile(previous)
+
+
+@contextlib.contextmanager
+def no_library_convolution(exercise):
+    """Fail the enclosed call if it reaches PyTorch's or SciPy's convolution."""
+    with calls_library(CONVOLUTIONS) as caught:
+        yield
     assert not caught, (
         f"{exercise} calls the library's {caught[0]}: implement it yourself, no credit otherwise")
 

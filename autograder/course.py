@@ -38,7 +38,7 @@ def generate(assignment):
     return path
 
 
-def nbgrader(course_dir, *args, timeout=None):
+def nbgrader(course_dir, *args, timeout=None, env=None):
     """Run one nbgrader command in ``course_dir``; return (exit code, its output).
 
     nbgrader runs in its own process group, so that a timeout (``subprocess.TimeoutExpired``
@@ -47,7 +47,7 @@ def nbgrader(course_dir, *args, timeout=None):
     """
     if not (course_dir / "nbgrader_config.py").exists():
         shutil.copy(PACKAGE_DIR / "nbgrader_config.py", course_dir)
-    env = {**os.environ, "COURSE_ROOT": str(course_dir)}
+    env = {**os.environ, **(env or {}), "COURSE_ROOT": str(course_dir)}
     process = subprocess.Popen(
         [sys.executable, "-m", "nbgrader", *args], cwd=course_dir, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)

@@ -20,7 +20,9 @@ class HideHiddenTests(ClearHiddenTests):
             return cell, resources
         cell, resources = super().preprocess_cell(cell, resources, cell_index)
         errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
-        if errors:
+        if errors and errors[-1].ename == "HiddenTestFailed":  # the grader's own verdict
+            text = f"Hidden tests failed: {errors[-1].evalue[:MAX_MESSAGE]}\n"
+        elif errors:
             message = str(errors[-1].evalue).strip().split("\n")[0][:MAX_MESSAGE]
             text = f"Hidden tests failed. {errors[-1].ename}: {message}\n"
         else:

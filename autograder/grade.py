@@ -15,7 +15,9 @@ gradebook and that one submission; workers run these in parallel, each writes it
 """
 
 import csv
+import functools
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -25,14 +27,26 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.utils import is_grade
+from nbformat.v4 import new_output
 
 from autograder import COURSE_DIR
-from autograder.course import nbgrader, source_notebook_path
+from autograder.course import nbgrader, released_notebook_path, source_notebook_path
+from autograder.hidden import load
+from autograder.sandbox import kernelspec
+from autograder.submission import read_submission, rebuild
+from autograder.verdict import cell_verdicts
 
 CSV_COLUMNS = ["student", "assignment", "score", "max_score", "status", "reason"]
-NOTEBOOK_TIMEOUT = 600  # seconds for one whole submission, all cells together
 MAX_REASON = 500
+MAX_OUTPUT = 20_000  # characters kept of each output in the graded notebook and feedback
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use; exceeding a limit ends it with a status that names it."""
+    cell_timeout: int = 60       # seconds, then the cell is interrupted and the next one runs
+    notebook_timeout: int = 600  # seconds for the whole submission, then status "timeout"
+    memory_mb: int = 4096        # address space of the kernel: beyond it, MemoryError
 
 
 @dataclass
@@ -53,9 +67,16 @@ def gradebook_url(course_dir):
     return f"sqlite:///{Path(course_dir) / 'gradebook.db'}"
 
 
+@functools.cache
+def test_points(assignment):
+    """grade_id -> points of every test cell, from the instructor's source notebook."""
+    source = nbformat.read(source_notebook_path(assignment), as_version=4)
+    return {cell.metadata.nbgrader.grade_id: float(cell.metadata.nbgrader.points)
+            for cell in source.cells if cell.metadata.get("nbgrader", {}).get("grade")}
+
+
 def max_score(assignment):
-    with Gradebook(gradebook_url(COURSE_DIR)) as gb:
-        return float(gb.find_assignment(assignment).max_score)
+    return sum(test_points(assignment).values())
 
 
 def find_notebook(folder, assignment):
@@ -70,42 +91,40 @@ def find_notebook(folder, assignment):
     return None, f"no {expected.name} in the student's folder (found {found})"
 
 
-def read_submission(path):
-    """The notebook as nbformat v4, or raise ValueError with a readable reason."""
-    try:
-        nb = nbformat.read(path, as_version=4)
-        nbformat.validate(nb)
-    except Exception as error:  # nbformat raises many types for a broken file
-        first_line = (str(error).strip().split("\n") or [""])[0][:200]
-        raise ValueError(f"not a readable Jupyter notebook ({type(error).__name__}: {first_line})")
-    return nb
-
-
-def test_messages(notebook):
-    """The test cells' grade_ids in notebook order, and the first error line of each failure."""
-    order, messages = [], {}
+def show_hidden_verdicts(notebook, verdicts, assignment):
+    """Replace each hidden-case cell's raw results by its verdict, for the feedback page."""
+    hidden = load(assignment)
     for cell in notebook.cells:
-        if not is_grade(cell):
-            continue
-        order.append(cell.metadata.nbgrader.grade_id)
-        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-        if errors:
-            evalue = str(errors[-1].get("evalue", "")).strip().split("\n")[0][:200]
-            ename = errors[-1].get("ename", "Error")
-            messages[order[-1]] = f"{ename}: {evalue}" if evalue else ename
-    return order, messages
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid in hidden:
+            message = verdicts.get(gid)
+            cell.outputs = [new_output("error", ename="HiddenTestFailed", evalue=message,
+                                       traceback=[]) if message else
+                            new_output("stream", name="stdout", text="passed\n")]
+
+
+def truncate_outputs(notebook):
+    """Cut every text output to MAX_OUTPUT characters: 200 MB of prints stay out of feedback."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            text = output.get("text")
+            if isinstance(text, str) and len(text) > MAX_OUTPUT:
+                output["text"] = text[:MAX_OUTPUT] + "\n... (output cut by the grader)\n"
+            for mime, data in list(output.get("data", {}).items()):
+                if isinstance(data, str) and len(data) > MAX_OUTPUT:
+                    output["data"][mime] = data[:MAX_OUTPUT] + "\n... (output cut by the grader)"
 
 
 def failure_reason(log):
     """A short, readable cause from nbgrader's log of a failed autograde."""
     if "DeadKernelError" in log or "Kernel died" in log:
         return "the kernel died while running the notebook (a crash, os._exit or out of memory)"
+    exceptions = re.findall(r"^\s*(\w+(?:Error|Exception|Exit)\b.*)$", log, re.M)
     lines = [line.strip() for line in log.splitlines() if line.strip()]
-    errors = [line for line in lines if "Error" in line or "error" in line]
-    return "nbgrader could not grade it: " + ((errors or lines or ["no output"])[-1][:300])
+    return "nbgrader could not grade it: " + ((exceptions or lines or ["no output"])[-1][:300])
 
 
-def autograde_one(assignment, student, notebook, out_dir, timeout=NOTEBOOK_TIMEOUT):
+def autograde_one(assignment, student, notebook, out_dir, limits):
     """Autograde one submission in a private course directory; return its Result."""
     with tempfile.TemporaryDirectory(prefix=f"cnnbook-{student}-") as tmp:
         course = Path(tmp)
@@ -115,35 +134,47 @@ def autograde_one(assignment, student, notebook, out_dir, timeout=NOTEBOOK_TIMEO
         shutil.copy(source_notebook_path(assignment), source)
         submitted = course / "submitted" / student / assignment / f"{assignment}.ipynb"
         submitted.parent.mkdir(parents=True)
-        nbformat.write(notebook, submitted)
+        released = nbformat.read(released_notebook_path(assignment), as_version=4)
+        nbformat.write(rebuild(released, notebook), submitted)
 
         top = Result(student, assignment, 0.0, max_score(assignment), "error", "")
+        env = {"JUPYTER_PATH": str(kernelspec(course / "jupyter", memory_mb=limits.memory_mb)),
+               "CNNBOOK_CELL_TIMEOUT": str(limits.cell_timeout)}
         try:
-            code, log = nbgrader(
-                course, "autograde", assignment, "--student", student, "--force", timeout=timeout)
+            code, log = nbgrader(course, "autograde", assignment, "--student", student, "--force",
+                                 timeout=limits.notebook_timeout, env=env)
         except subprocess.TimeoutExpired:
             top.status = "timeout"
-            top.reason = f"the notebook ran for more than {timeout} s in all"
+            top.reason = f"the notebook ran for more than {limits.notebook_timeout} s in all"
             return top
         autograded = course / "autograded" / student / assignment / f"{assignment}.ipynb"
         if code != 0 or not autograded.exists():
             top.reason = failure_reason(log)
             return top
 
-        with Gradebook(gradebook_url(course)) as gb:
-            submission = gb.find_submission(assignment, student)
-            top.score, top.max_score = float(submission.score), float(submission.max_score)
-            grades = {g.name: (float(g.score), float(g.max_score))
-                      for nb in submission.notebooks for g in nb.grades}
-        order, messages = test_messages(nbformat.read(autograded, as_version=4))
-        top.tests = {gid: [*grades[gid], messages.get(gid, "")] for gid in order if gid in grades}
-        failed = [f"{gid} ({messages[gid]})" if gid in messages else gid
-                  for gid, (score, most, _) in top.tests.items() if score < most or gid in messages]
+        # Scores come from the instructor's points and the grader's verdicts only: the
+        # submission ran inside this directory, so nothing nbgrader stored here is trusted.
+        notebook = nbformat.read(autograded, as_version=4)
+        verdicts = cell_verdicts(notebook, assignment)
+        points = test_points(assignment)
+        top.tests = {gid: [points[gid] if verdicts.get(gid, "missing") is None else 0.0,
+                           points[gid], verdicts.get(gid, "the test did not run")]
+                     for gid in points}
+        top.score = sum(score for score, _, _ in top.tests.values())
+        with Gradebook(gradebook_url(course)) as gb:  # for the feedback page
+            for nb in gb.find_submission(assignment, student).notebooks:
+                for grade in nb.grades:
+                    grade.auto_score, grade.manual_score = top.tests[grade.name][0], None
+            gb.db.commit()
+        failed = [f"{gid} ({message})" for gid, (_, _, message) in top.tests.items() if message]
         top.status = "graded"
         top.reason = ("failed: " + "; ".join(failed)) if failed else "all tests passed"
+        show_hidden_verdicts(notebook, verdicts, assignment)
+        truncate_outputs(notebook)
+        nbformat.write(notebook, autograded)
 
-        code, log = nbgrader(course, "generate_feedback", assignment, "--student", student, "--force",
-                             timeout=timeout)
+        code, log = nbgrader(course, "generate_feedback", assignment, "--student", student,
+                             "--force", timeout=limits.notebook_timeout)
         html = course / "feedback" / student / assignment / f"{assignment}.html"
         if html.exists():
             (out_dir / "feedback").mkdir(exist_ok=True)
@@ -158,7 +189,7 @@ def autograde_one(assignment, student, notebook, out_dir, timeout=NOTEBOOK_TIMEO
         return top
 
 
-def grade_student(assignment, folder, out_dir):
+def grade_student(assignment, folder, out_dir, limits=Limits()):
     """Grade one student's folder and save ``results/<student>.json``; never raises."""
     student = folder.name
     path, note = find_notebook(folder, assignment)
@@ -166,7 +197,7 @@ def grade_student(assignment, folder, out_dir):
         if path is None:
             result = Result(student, assignment, 0.0, max_score(assignment), "missing", note)
         else:
-            result = autograde_one(assignment, student, read_submission(path), out_dir)
+            result = autograde_one(assignment, student, read_submission(path), out_dir, limits)
             result.reason = note + result.reason
     except ValueError as error:
         result = Result(student, assignment, 0.0, max_score(assignment), "invalid", str(error))
@@ -201,7 +232,7 @@ def write_csv(results, path):
         writer.writerows(result.row() for result in results)
 
 
-def grade(assignment, submissions, out_dir, workers=1):
+def grade(assignment, submissions, out_dir, workers=1, limits=Limits()):
     """Grade every ``submissions/<student>/`` for ``assignment``; return the Results, by student.
 
     Writes ``out_dir/grades.csv``, ``out_dir/feedback/<student>.html`` and the course gradebook.
@@ -212,9 +243,10 @@ def grade(assignment, submissions, out_dir, workers=1):
     if not submissions.is_dir():
         raise ValueError(f"{submissions} is not a folder of <student>/{assignment}.ipynb")
     (out_dir / "results").mkdir(parents=True, exist_ok=True)
+    load(assignment), test_points(assignment)  # read before any submission runs
     folders = sorted(p for p in submissions.iterdir() if p.is_dir() and not p.name.startswith("."))
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = list(pool.map(lambda f: grade_student(assignment, f, out_dir), folders))
+        results = list(pool.map(lambda f: grade_student(assignment, f, out_dir, limits), folders))
     record_in_gradebook(results)
     write_csv(results, out_dir / "grades.csv")
     return results

@@ -73,7 +73,7 @@ class Course:
     def cnnbook(self, *args, check=True):
         return cnnbook(*args, env=self.env, check=check)
 
-    def grade(self, assignment, students, out):
+    def grade(self, assignment, students, out, *options):
         """Grade ``students`` (name -> answers, or -> raw file text) with two workers.
 
         Returns the rows of grades.csv by student.
@@ -81,12 +81,13 @@ class Course:
         submissions = out / "submissions"
         for student, answers in students.items():
             folder = submissions / student
-            folder.mkdir(parents=True)
+            folder.mkdir(parents=True, exist_ok=True)
             if isinstance(answers, str):
                 (folder / f"{assignment}.ipynb").write_text(answers)
             else:
                 nbformat.write(self.student_notebook(assignment, answers),
                                folder / f"{assignment}.ipynb")
-        self.cnnbook("grade", assignment, submissions, "--out", out / "grades", "--workers", 2)
+        self.cnnbook("grade", assignment, submissions, "--out", out / "grades", "--workers", 2,
+                     *options)
         with open(out / "grades" / "grades.csv") as file:
             return {row["student"]: row for row in csv.DictReader(file)}

@@ -40,9 +40,9 @@ def test_solution_cells_come_from_the_solutions_package(course, assignment):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_source_notebook_passes_its_own_tests_hidden_ones_included(course, assignment):
     path = course.root / "source" / assignment / f"{assignment}.ipynb"
-    done = course.cnnbook("validate", path, "--ignore-checksums", check=False)
+    done = course.cnnbook("validate", path, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "All visible tests passed." in done.stdout
+    assert "All tests passed" in done.stdout
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

@@ -1,0 +1,1 @@
+"""Assignment sources: ``<id>.md`` (the notebook) and ``<id>.py`` (its hidden test cases)."""

@@ -1,0 +1,219 @@
+"""A catalogue of cheating and broken submissions, graded in one batch: none gains a point.
+
+Each case is a student of the convolution assignment. An honest answer to corr2d and
+conv_output_size is worth 6 points, conv2d 4 more. A cheat on conv2d must score exactly what an
+honest wrong conv2d scores (6), whatever it tampers with. Add a case when you think of a cheat.
+"""
+
+import socket
+import threading
+
+import nbformat
+import pytest
+
+CORRECT = {"corr2d": None, "conv_output_size": None, "conv2d": None}
+ZEROS_CONV2D = """
+def conv2d(input, weight, bias=None, stride=1, padding=0):
+    input, weight, bias, (s_h, s_w), (p_h, p_w) = check_conv2d_args(
+        input, weight, bias, stride, padding)
+    h = (input.shape[2] + 2 * p_h - weight.shape[2]) // s_h + 1
+    w = (input.shape[3] + 2 * p_w - weight.shape[3]) // s_w + 1
+    return np.zeros((input.shape[0], weight.shape[0], h, w))
+"""
+
+
+def cheat(code):
+    """Honest corr2d and conv_output_size; conv2d replaced by ``code``."""
+    return {"corr2d": None, "conv_output_size": None, "conv2d": code}
+
+
+ANSWERS = {  # student -> answers for Course.student_notebook
+    "honest_partial": {"corr2d": None},
+    "honest_zeros": cheat(ZEROS_CONV2D),
+    "swallow_errors": cheat(ZEROS_CONV2D + "get_ipython().set_custom_exc("
+                            "(BaseException,), lambda *args, **kwargs: None)\n"),
+    "patch_torch": cheat(ZEROS_CONV2D + "import torch, torch.nn.functional as F\n"
+                         "F.conv2d = lambda input, weight, bias=None, stride=1, padding=0, "
+                         "*args: torch.as_tensor(conv2d(input.numpy(), weight.numpy(), None, "
+                         "stride, padding))\ntorch.conv2d = F.conv2d\n"),
+    "patch_numpy": cheat(ZEROS_CONV2D + "np.allclose = lambda *args, **kwargs: True\n"
+                         "np.testing.assert_allclose = lambda *args, **kwargs: None\n"
+                         "np.array_equal = lambda *args, **kwargs: True\n"),
+    "override_eq": cheat("class Anything(np.ndarray):\n"
+                         "    def __eq__(self, other): return True\n"
+                         "    def __array_finalize__(self, obj): pass\n" + ZEROS_CONV2D.replace(
+                             "return np.zeros((input.shape[0], weight.shape[0], h, w))",
+                             "return np.zeros((input.shape[0], weight.shape[0], h, w))"
+                             ".view(Anything)")),
+    "replace_helpers": cheat(ZEROS_CONV2D + "import autograder.checks, autograder.hidden\n"
+                             "autograder.checks.assert_matches = lambda *a, **k: None\n"
+                             "autograder.hidden.judge = lambda *a, **k: None\n"),
+    "forge_results": cheat(ZEROS_CONV2D + "import autograder.hidden as h\n"
+                           "from IPython.display import display\n"
+                           "h.run_hidden_test = lambda a, gid, f: display({h.RESULTS_MIME: "
+                           "{'grade_id': gid, 'outcomes': []}}, raw=True)\n"),
+    "library_torch": cheat("import torch\n"
+                           "def conv2d(input, weight, bias=None, stride=1, padding=0):\n"
+                           "    t = lambda a: None if a is None else torch.as_tensor(a)\n"
+                           "    return torch.nn.functional.conv2d(t(input), t(weight), t(bias),\n"
+                           "                                      stride, padding).numpy()\n"),
+    "library_hidden_name": cheat("import torch\n"
+                                 "def conv2d(input, weight, bias=None, stride=1, padding=0):\n"
+                                 "    op = getattr(torch.nn.functional, 'con' + 'v2d')\n"
+                                 "    t = lambda a: None if a is None else torch.as_tensor(a)\n"
+                                 "    return op(t(input), t(weight), t(bias), stride, padding)"
+                                 ".numpy()\n"),
+    "library_no_profiler": cheat("import sys, torch\nsys.setprofile = lambda *args: None\n"
+                                 "def conv2d(input, weight, bias=None, stride=1, padding=0):\n"
+                                 "    t = lambda a: None if a is None else torch.as_tensor(a)\n"
+                                 "    return torch.conv2d(t(input), t(weight), t(bias), stride,"
+                                 " padding).numpy()\n"),
+    "import_solutions": {"corr2d": None, "conv2d": None, "conv_output_size":
+                         "from solutions.convolution import conv_output_size\n"},
+    "loops_forever": cheat("def conv2d(input, weight, bias=None, stride=1, padding=0):\n"
+                           "    while True:\n        pass\n"),
+    "sys_exit": {**CORRECT, "conv2d": None},  # SystemExit appended below
+    "memory_bomb": CORRECT,
+    "huge_output": CORRECT,
+    "network": CORRECT,
+    "os_exit": CORRECT,
+    "segfault": CORRECT,
+}
+APPENDED = {  # student -> code appended to their conv2d cell, after an honest conv2d
+    "sys_exit": "\nimport sys\nsys.exit(0)\n",
+    "memory_bomb": "\nhoard = []\nwhile True:\n    hoard.append(bytearray(2**26))\n",
+    "huge_output": "\nprint('x' * 200_000_000)\n",
+    "os_exit": "\nimport os\nos._exit(1)\n",
+    "segfault": "\nimport ctypes\nctypes.string_at(0)\n",
+}
+EXPECTED = {  # student -> (score, status, a phrase of the reason)
+    "honest_partial": (3, "graded", "conv2d-hidden"),
+    "honest_zeros": (6, "graded", "conv2d with several channels in and out, with bias: wrong"),
+    "swallow_errors": (6, "graded", "wrong values"),
+    "patch_torch": (6, "graded", "wrong values"),
+    "patch_numpy": (6, "graded", "wrong values"),
+    "override_eq": (6, "graded", "wrong values"),
+    "replace_helpers": (6, "graded", "wrong values"),
+    "forge_results": (6, "graded", "did not run to the end"),
+    "library_torch": (6, "graded", "no credit"),
+    "library_hidden_name": (6, "graded", "calls the library's torch"),
+    "library_no_profiler": (6, "graded", "uses the library's conv2d"),
+    "import_solutions": (7, "graded", "solutions"),
+    "loops_forever": (6, "graded", "conv2d-hidden"),
+    "sys_exit": (10, "graded", "all tests passed"),
+    "memory_bomb": (10, "graded", "all tests passed"),
+    "huge_output": (10, "graded", "all tests passed"),
+    "network": (10, "graded", "all tests passed"),
+    "os_exit": (0, "error", "kernel died"),
+    "segfault": (0, "error", "kernel died"),
+    "edited_tests": (3, "graded", "conv2d-hidden"),
+    "deleted_tests": (3, "graded", "conv2d-hidden"),
+    "reordered_cells": (3, "graded", "conv2d-hidden"),
+    "fake_test_cell": (3, "graded", "conv2d-hidden"),
+    "old_format": (3, "graded", "conv2d-hidden"),
+    "extra_files": (10, "graded", "all tests passed"),
+    "empty_file": (0, "invalid", "not a readable Jupyter notebook"),
+    "not_json": (0, "invalid", "not a readable Jupyter notebook"),
+    "no_cells": (0, "invalid", "no cells"),
+}
+
+
+@pytest.fixture(scope="module")
+def listener():
+    """A server on loopback that counts connections: student code must never reach it."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.5)
+    accepted, stop = [], threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], accepted
+    stop.set()
+    thread.join()
+    server.close()
+
+
+def tampered(course, kind):
+    """An honest corr2d only (3 points), its notebook tampered with in one way."""
+    nb = course.student_notebook("convolution", {"corr2d": None})
+    tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    if kind == "edited_tests":
+        for cell in tests:
+            cell.source = "pass"
+            cell.metadata.nbgrader["points"] = 100
+    elif kind == "deleted_tests":
+        nb.cells = [c for c in nb.cells if c not in tests]
+    elif kind == "reordered_cells":
+        nb.cells = nb.cells[::-1]
+    elif kind == "fake_test_cell":
+        bonus = nbformat.v4.new_code_cell("pass")
+        bonus.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True,
+                                      "points": 50, "grade_id": "bonus", "schema_version": 3}
+        nb.cells.insert(3, bonus)
+    elif kind == "old_format":
+        return nbformat.writes(nbformat.v4.downgrade(nb), version=3)
+    return nbformat.writes(nb)
+
+
+@pytest.fixture(scope="module")
+def graded(course, tmp_path_factory, listener):
+    port, _ = listener
+    out = tmp_path_factory.mktemp("adversarial")
+    students = {}
+    for student, answers in ANSWERS.items():
+        nb = course.student_notebook("convolution", answers)
+        extra = APPENDED.get(student, "")
+        if student == "network":
+            extra = (f"\nimport socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}),"
+                     " timeout=3).close()\nexcept OSError:\n    pass\n")
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade_id") == "conv2d":
+                cell.source += extra
+        students[student] = nbformat.writes(nb)
+    for kind in ["edited_tests", "deleted_tests", "reordered_cells", "fake_test_cell",
+                 "old_format"]:
+        students[kind] = tampered(course, kind)
+    students["extra_files"] = nbformat.writes(course.student_notebook("convolution", CORRECT))
+    students["empty_file"] = ""
+    students["not_json"] = "print('this is a script, not a notebook')"
+    students["no_cells"] = nbformat.writes(nbformat.v4.new_notebook())
+    for name in ["data.csv", "notes.txt", "convolution-old.ipynb"]:
+        (out / "submissions" / "extra_files").mkdir(parents=True, exist_ok=True)
+        (out / "submissions" / "extra_files" / name).write_text("not graded")
+    rows = course.grade("convolution", students, out,
+                        "--cell-timeout", 20, "--timeout", 300, "--memory-mb", 3072)
+    return rows, out / "grades"
+
+
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_the_submission_gets_exactly_what_it_deserves(graded, student):
+    rows, _ = graded
+    score, status, phrase = EXPECTED[student]
+    row = rows[student]
+    assert (float(row["score"]), float(row["max_score"]), row["status"]) == (score, 10, status), row
+    assert phrase in row["reason"], row["reason"]
+
+
+def test_every_submission_has_exactly_one_row(graded):
+    rows, out = graded
+    lines = (out / "grades.csv").read_text().strip().splitlines()
+    assert len(lines) == 1 + len(EXPECTED) == 1 + len(rows)
+
+
+def test_student_code_reaches_no_network(graded, listener):
+    _, accepted = listener
+    assert accepted == []
+
+
+def test_huge_output_is_cut_in_the_feedback(graded):
+    _, out = graded
+    assert (out / "feedback" / "huge_output.html").stat().st_size < 2_000_000
