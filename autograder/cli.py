@@ -38,11 +38,12 @@ def validate(args):
 def grade_command(args):
     limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.timeout,
                     memory_mb=args.memory_mb)
+    roster = Path(args.roster).read_text().split() if args.roster else ()
     results = grade(args.assignment, args.submissions, args.out, workers=args.workers,
-                    limits=limits)
+                    limits=limits, force=args.force, roster=roster)
     for r in results:
         print(f"{r.student:20} {r.score:5.1f}/{r.max_score:<5.1f} {r.status:8} {r.reason}")
-    print(f"wrote {args.out}/grades.csv ({len(results)} rows)")
+    print(f"wrote {args.out}/grades.csv ({len(results)} rows), summary.md and scores.png")
 
 
 def main(argv=None):
@@ -65,6 +66,9 @@ def main(argv=None):
     p.add_argument("submissions")
     p.add_argument("--out", required=True, help="folder for grades.csv and feedback/")
     p.add_argument("--workers", type=int, default=1, help="submissions graded at once")
+    p.add_argument("--force", action="store_true",
+                   help="grade again submissions already graded in --out")
+    p.add_argument("--roster", help="file of student ids: those without a folder get a row too")
     p.add_argument("--cell-timeout", type=int, default=Limits.cell_timeout,
                    help="seconds before a cell is interrupted (default %(default)s)")
     p.add_argument("--timeout", type=int, default=Limits.notebook_timeout,

@@ -16,16 +16,19 @@ gradebook and that one submission; workers run these in parallel, each writes it
 
 import csv
 import functools
+import hashlib
 import json
 import re
 import shutil
 import subprocess
 import tempfile
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
+import numpy as np
 from nbgrader.api import Gradebook, MissingEntry
 from nbformat.v4 import new_output
 
@@ -58,6 +61,7 @@ class Result:
     status: str
     reason: str
     tests: dict = field(default_factory=dict)  # grade_id -> [score, max_score, message]
+    fingerprint: str = ""  # of the submission and the assignment: unchanged means no re-grade
 
     def row(self):
         return {name: getattr(self, name) for name in CSV_COLUMNS}
@@ -189,10 +193,35 @@ def autograde_one(assignment, student, notebook, out_dir, limits):
         return top
 
 
-def grade_student(assignment, folder, out_dir, limits=Limits()):
-    """Grade one student's folder and save ``results/<student>.json``; never raises."""
+def fingerprint(path, assignment):
+    """Hash of the submitted file (or its absence) and of the instructor's source notebook."""
+    digest = hashlib.sha256(source_notebook_path(assignment).read_bytes())
+    digest.update(path.read_bytes() if path is not None else b"missing")
+    return digest.hexdigest()
+
+
+def previous_result(saved, stamp):
+    """The saved Result of an earlier run for the same submission, or None."""
+    try:
+        result = Result(**json.loads(saved.read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+    return result if result.fingerprint == stamp else None
+
+
+def grade_student(assignment, folder, out_dir, limits=Limits(), force=False):
+    """Grade one student's folder and save ``results/<student>.json``; never raises.
+
+    Without ``force``, a submission already graded in ``out_dir`` (same file, same assignment)
+    is not run again: an interrupted batch resumes where it stopped.
+    """
     student = folder.name
-    path, note = find_notebook(folder, assignment)
+    path, note = find_notebook(folder, assignment) if folder.is_dir() else (
+        None, "no folder for this student")
+    saved = out_dir / "results" / f"{student}.json"
+    stamp = fingerprint(path, assignment)
+    if not force and (result := previous_result(saved, stamp)):
+        return result
     try:
         if path is None:
             result = Result(student, assignment, 0.0, max_score(assignment), "missing", note)
@@ -204,8 +233,10 @@ def grade_student(assignment, folder, out_dir, limits=Limits()):
     except Exception as error:  # the batch goes on: this row records what went wrong
         result = Result(student, assignment, 0.0, max_score(assignment), "error",
                         f"grader error: {type(error).__name__}: {error}")
-    result.reason = result.reason[:MAX_REASON]
-    (out_dir / "results" / f"{student}.json").write_text(json.dumps(asdict(result), indent=1))
+    result.reason, result.fingerprint = result.reason[:MAX_REASON], stamp
+    partial = saved.with_suffix(".tmp")
+    partial.write_text(json.dumps(asdict(result), indent=1))
+    partial.replace(saved)  # atomic: an interrupted run never leaves half a result
     return result
 
 
@@ -232,10 +263,38 @@ def write_csv(results, path):
         writer.writerows(result.row() for result in results)
 
 
-def grade(assignment, submissions, out_dir, workers=1, limits=Limits()):
-    """Grade every ``submissions/<student>/`` for ``assignment``; return the Results, by student.
+def write_summary(assignment, results, out_dir):
+    """``summary.md`` (statistics, statuses, tests ranked by failures) and ``scores.png``."""
+    import matplotlib
 
-    Writes ``out_dir/grades.csv``, ``out_dir/feedback/<student>.html`` and the course gradebook.
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scores = np.array([r.score for r in results]) if results else np.zeros(0)
+    top = max_score(assignment)
+    statuses = Counter(r.status for r in results)
+    failures = Counter(gid for r in results for gid, (score, most, message) in r.tests.items()
+                       if message or score < most)
+    lines = [f"# {assignment}: {len(results)} submissions", "",
+             f"- mean {scores.mean():.2f} / {top:g}, median {np.median(scores):.2f}"
+             if len(scores) else "- no submissions",
+             "- " + ", ".join(f"{n} {status}" for status, n in sorted(statuses.items())), "",
+             "| test | students failing |", "| --- | --- |"]
+    lines += [f"| {gid} | {n} |" for gid, n in failures.most_common()]
+    (out_dir / "summary.md").write_text("\n".join(lines) + "\n")
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.hist(scores, bins=np.linspace(0, top, int(top) + 2) if top else 10, edgecolor="black")
+    ax.set(xlabel=f"score (out of {top:g})", ylabel="students", title=assignment)
+    fig.tight_layout()
+    fig.savefig(out_dir / "scores.png", dpi=100)
+    plt.close(fig)
+
+
+def grade(assignment, submissions, out_dir, workers=1, limits=Limits(), force=False, roster=()):
+    """Grade every ``submissions/<student>/`` (and every student of ``roster``) for ``assignment``.
+
+    Writes ``out_dir/grades.csv``, ``summary.md``, ``scores.png``, ``feedback/<student>.html``
+    and the course gradebook; returns the Results, by student.
     """
     submissions, out_dir = Path(submissions), Path(out_dir)
     if not source_notebook_path(assignment).exists() or not (COURSE_DIR / "gradebook.db").exists():
@@ -244,9 +303,12 @@ def grade(assignment, submissions, out_dir, workers=1, limits=Limits()):
         raise ValueError(f"{submissions} is not a folder of <student>/{assignment}.ipynb")
     (out_dir / "results").mkdir(parents=True, exist_ok=True)
     load(assignment), test_points(assignment)  # read before any submission runs
-    folders = sorted(p for p in submissions.iterdir() if p.is_dir() and not p.name.startswith("."))
+    names = {p.name for p in submissions.iterdir() if p.is_dir() and not p.name.startswith(".")}
+    folders = [submissions / name for name in sorted(names | set(roster))]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = list(pool.map(lambda f: grade_student(assignment, f, out_dir, limits), folders))
+        results = list(pool.map(
+            lambda folder: grade_student(assignment, folder, out_dir, limits, force), folders))
     record_in_gradebook(results)
     write_csv(results, out_dir / "grades.csv")
+    write_summary(assignment, results, out_dir)
     return results

@@ -1,5 +1,6 @@
 """The convolution assignment graded end to end: honest, partial, wrong, cheating and broken work."""
 
+import csv
 import inspect
 
 import nbformat
@@ -126,3 +127,32 @@ def test_grade_before_release_is_a_clear_error(tmp_path):
     done = cnnbook("grade", "convolution", tmp_path, "--out", tmp_path / "out", env=env, check=False)
     assert done.returncode == 2
     assert "not released yet" in done.stderr
+
+
+def test_summary_ranks_the_tests_students_fail(graded):
+    _, out = graded
+    summary = (out / "summary.md").read_text()
+    assert "# convolution: 10 submissions" in summary
+    table = summary.split("| --- | --- |\n")[1]
+    ranked = [line.split("|")[1].strip() for line in table.splitlines()]
+    assert ranked[0] == "conv2d-hidden"  # every wrong answer in the batch fails it
+    assert (out / "scores.png").stat().st_size > 5_000
+
+
+def test_a_rerun_grades_only_what_changed_and_the_roster_adds_absentees(graded, course):
+    rows, out = graded
+    submissions = out.parent / "submissions"
+    before = {p.name: p.stat().st_mtime_ns for p in (out / "results").glob("*.json")}
+    nbformat.write(course.student_notebook("convolution", {"corr2d": None}),
+                   submissions / "blank" / "convolution.ipynb")
+    roster = out.parent / "roster.txt"
+    roster.write_text("correct\nblank\nghost\n")
+    course.cnnbook("grade", "convolution", submissions, "--out", out, "--roster", roster)
+    after = {p.name: p.stat().st_mtime_ns for p in (out / "results").glob("*.json")}
+    regraded = {name for name in before if after[name] != before[name]}
+    assert regraded == {"blank.json"}
+    with open(out / "grades.csv") as file:
+        rerun = {row["student"]: row for row in csv.DictReader(file)}
+    assert float(rerun["blank"]["score"]) == 3
+    assert (rerun["ghost"]["status"], rerun["ghost"]["reason"]) == ("missing", "no folder for this student")
+    assert len(rerun) == len(rows) + 1
