@@ -41,8 +41,8 @@ def generate(assignment):
 def nbgrader(course_dir, *args, timeout=None, env=None):
     """Run one nbgrader command in ``course_dir``; return (exit code, its output).
 
-    nbgrader runs in its own process group, so that a timeout (``subprocess.TimeoutExpired``
-    is raised) also ends the kernel it started. The course's nbgrader_config.py is put in
+    nbgrader runs in its own process group, which is killed when it ends or times out
+    (``subprocess.TimeoutExpired`` is raised): the kernel it started goes with it. The course's nbgrader_config.py is put in
     ``course_dir`` first, with ``COURSE_ROOT`` telling it where it is.
     """
     if not (course_dir / "nbgrader_config.py").exists():
@@ -54,10 +54,18 @@ def nbgrader(course_dir, *args, timeout=None, env=None):
     try:
         output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        _kill_group(process.pid)
         process.communicate()
         raise
+    _kill_group(process.pid)  # whatever a student's kernel left running in the background
     return process.returncode, output
+
+
+def _kill_group(pgid):
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def release(assignment):
