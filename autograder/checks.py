@@ -1,44 +1,90 @@
-"""Checks that the assignments' test cells use: readable verdicts, no peeking at the library.
+"""Which library calls are the exercise itself, caught while a student's function runs.
 
-Messages never print the hidden inputs, so a failing hidden test tells a student what is wrong
-("wrong values", "wrong shape") without handing them the test case.
+An exercise such as "implement conv2d" is not done by calling ``torch.nn.functional.conv2d``.
+``LIBRARY_OPERATIONS`` names, for each kind of operation, the library functions that do it;
+``calls_library`` records any of them (and anything of the course's own ``solutions`` package)
+that a block of code enters, through a profiler hook that sees Python and C calls alike.
 """
 
 import contextlib
+import fnmatch
 import sys
 
 import numpy as np
 
-#: torch and scipy functions that *are* the convolution exercise; calling one earns no credit.
-CONVOLUTIONS = ("conv1d", "conv2d", "conv3d", "convolution", "_convolution", "correlate",
-                "correlate2d", "convolve", "convolve2d", "fftconvolve", "oaconvolve")
-LIBRARIES = ("torch", "scipy")
+#: kind of operation -> {module (with its submodules): fnmatch patterns of function names}.
+LIBRARY_OPERATIONS = {
+    "convolution": {"torch": ("conv*", "_convolution*"),
+                    "scipy": ("correlate*", "convolve*", "fftconvolve*", "oaconvolve*")},
+    "padding": {"torch": ("pad", "constant_pad_nd", "reflection_pad*", "replication_pad*"),
+                "numpy": ("pad",)},
+    "linear": {"torch": ("linear", "addmm", "bilinear")},
+    "pooling": {"torch": ("max_pool*", "_max_pool*", "avg_pool*", "adaptive_*", "fractional_*",
+                          "lp_pool*", "max_unpool*"),
+                "scipy": ("maximum_filter*", "minimum_filter*", "uniform_filter*")},
+    "batch norm": {"torch": ("*batch_norm*", "fuse_conv_bn*")},
+    # A backward pass done for you: the exercise is to derive it.
+    "autograd": {"torch": ("backward", "grad", "vjp", "jacobian", "jacrev", "jacfwd")},
+    "softmax": {"torch": ("*softmax*",), "scipy": ("*softmax*",)},
+    "attention": {"torch": ("*attention*",)},
+    # Masked arrays do a masked mean or max in one call.
+    "masked reduction": {"torch.masked": ("*",), "numpy.ma": ("*",)},
+}
 
 
-def _library_call(frame, event, arg, names):
-    """``module.name`` when this event enters a library function in ``names`` or ``solutions``."""
-    if event == "c_call":
-        name = getattr(arg, "__name__", "")
-        module = getattr(arg, "__module__", None) or type(getattr(arg, "__self__", None)).__module__
-    elif event == "call":
-        module, name = frame.f_globals.get("__name__", ""), frame.f_code.co_name
-    else:
-        return None
-    root = (module or "").split(".")[0]
-    if root == "solutions" or (name in names and root in LIBRARIES):  # the course's answers
+def _check_kinds(kinds):
+    unknown = [kind for kind in kinds if kind not in LIBRARY_OPERATIONS]
+    if unknown:
+        raise KeyError(f"unknown kinds of library operation: {unknown}")
+
+
+def library_operation(module, name, kinds):
+    """``module.name`` if that function does an operation of one of ``kinds`` (or is in the
+    course's ``solutions`` package), else None."""
+    if module == "solutions" or module.startswith("solutions."):
         return f"{module}.{name}"
+    for kind in kinds:
+        for library, patterns in LIBRARY_OPERATIONS[kind].items():
+            if ((module == library or module.startswith(library + "."))
+                    and any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)):
+                return f"{module}.{name}"
     return None
 
 
+def _entered(frame, event, arg):
+    """(module, name) of the function a profile event enters, or None."""
+    if event == "c_call":
+        module = getattr(arg, "__module__", None) or type(getattr(arg, "__self__", None)).__module__
+        return module or "", getattr(arg, "__name__", "")
+    if event == "call":
+        return frame.f_globals.get("__name__", "") or "", frame.f_code.co_name
+    return None
+
+
+def _importing(frame):
+    """Whether ``frame`` runs as part of an import (a library loading itself is not a call)."""
+    while frame is not None:
+        if frame.f_globals.get("__name__") == "importlib._bootstrap":
+            return True
+        frame = frame.f_back
+    return False
+
+
 @contextlib.contextmanager
-def calls_library(names):
-    """Collect, in the yielded list, the library functions in ``names`` that the block calls."""
+def calls_library(*kinds):
+    """Collect, in the yielded list, the first library operation of ``kinds`` the block calls.
+
+    Raises KeyError for an unknown kind.
+    """
+    _check_kinds(kinds)
     caught = []
 
     def profile(frame, event, arg):
-        name = _library_call(frame, event, arg, names)
-        if name and not caught:
-            caught.append(name)
+        entered = None if caught else _entered(frame, event, arg)
+        if entered:
+            name = library_operation(*entered, kinds)
+            if name and not _importing(frame):
+                caught.append(name)
 
     previous = sys.getprofile()
     sys.setprofile(profile)
@@ -49,9 +95,9 @@ def calls_library(names):
 
 
 @contextlib.contextmanager
-def no_library_convolution(exercise):
-    """Fail the enclosed call if it reaches PyTorch's or SciPy's convolution."""
-    with calls_library(CONVOLUTIONS) as caught:
+def no_library_call(exercise, *kinds):
+    """Fail the enclosed call if it reaches a library operation of one of ``kinds``."""
+    with calls_library(*kinds) as caught:
         yield
     assert not caught, (
         f"{exercise} calls the library's {caught[0]}: implement it yourself, no credit otherwise")
@@ -66,3 +112,8 @@ def assert_matches(actual, expected, what, rtol=1e-5, atol=1e-6):
         f"{what}: wrong shape {actual.shape}, expected {expected.shape}")
     assert np.all(np.isfinite(actual)), f"{what}: the result has NaN or infinite values"
     assert np.allclose(actual, expected, rtol=rtol, atol=atol), f"{what}: wrong values"
+
+
+def no_library_convolution(exercise):
+    """Fail the enclosed call if it reaches PyTorch's or SciPy's convolution."""
+    return no_library_call(exercise, "convolution")

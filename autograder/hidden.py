@@ -8,37 +8,46 @@ overrides ``__eq__``, swallows exceptions or replaces assertion helpers changes 
 comparison happens where its code runs.
 
 An assignment's hidden tests live in ``autograder/assignments/<assignment>.py`` as
-``HIDDEN = {grade_id: HiddenTest(...)}``; the test cell calls ``run_hidden_test``.
+``HIDDEN = {grade_id: HiddenTest(...)}``; the test cell calls
+``run_hidden_test("<assignment>", "<grade_id>", <student function>)``.
 """
 
 import ast
 import copy
+import fnmatch
 import importlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from autograder.checks import calls_library
+from autograder.checks import LIBRARY_OPERATIONS, calls_library
 
 RESULTS_MIME = "application/vnd.cnnbook.hidden-results+json"
 
 
 @dataclass
 class Case:
-    """One hidden input: ``description`` in words (shown to students), never the data itself."""
+    """One hidden input: ``description`` in words (shown to students), never the data itself.
+
+    raises: the exception the call must raise, if any.
+    check_args: positions of arguments the function must update in place (e.g. running
+    statistics); after the call they are compared with the reference's.
+    """
     description: str
-    args: tuple
+    args: tuple = ()
     kwargs: dict = field(default_factory=dict)
-    raises: type | None = None  # the exception the call must raise, if any
+    raises: type | None = None
+    check_args: tuple = ()
 
 
 @dataclass
 class HiddenTest:
-    """Cases for one student function, the reference that answers them, and banned library calls.
+    """Cases for one student function, the reference that answers them, and banned operations.
 
+    function: the student's function (the grade id of its solution cell).
     cases: () -> list of Case, deterministic (seeded), so kernel and grader build the same ones.
-    reference: called like the student's function; returns the expected value.
-    forbidden: names whose use in the student's code earns no credit (e.g. "conv2d" of torch).
+    reference: called like the student's function on copies of the same arguments.
+    forbidden: kinds of ``autograder.checks.LIBRARY_OPERATIONS`` the function may not call.
     """
     function: str
     cases: object
@@ -58,7 +67,9 @@ def load(assignment):
 
 
 def encode(value):
-    """A JSON-able record of what the student's function returned."""
+    """A JSON-able record of a returned value: numbers with their shape, or a tuple of those."""
+    if isinstance(value, tuple):
+        return {"items": [encode(item) for item in value]}
     try:
         array = np.array(value, dtype=float)
     except Exception:
@@ -74,9 +85,10 @@ def run_hidden_test(assignment, grade_id, function):
     outcomes = []
     for case in test.cases():
         args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
-        with calls_library(test.forbidden) as caught:
+        with calls_library(*test.forbidden) as caught:
             try:
-                outcome = encode(function(*args, **kwargs))
+                outcome = {"value": encode(function(*args, **kwargs)),
+                           "args": [encode(args[i]) for i in case.check_args]}
             except Exception as error:
                 outcome = {"raised": type(error).__name__}
         if caught:
@@ -85,6 +97,32 @@ def run_hidden_test(assignment, grade_id, function):
     display({RESULTS_MIME: {"grade_id": grade_id, "outcomes": outcomes},
              "text/plain": f"{len(outcomes)} hidden cases ran; the grader checks the results."},
             raw=True)
+
+
+def compare(record, expected, test):
+    """None if the recorded value equals ``expected``, else what is wrong with it."""
+    if isinstance(expected, tuple):
+        items = record.get("items") if isinstance(record, dict) else None
+        if not isinstance(items, list) or len(items) != len(expected):
+            return f"should return {len(expected)} values"
+        for index, (item, want) in enumerate(zip(items, expected)):
+            if problem := compare(item, want, test):
+                return f"value {index + 1} of {len(expected)}: {problem}"
+        return None
+    if not isinstance(record, dict) or "error" in record:
+        return (record or {}).get("error", "no result") if isinstance(record, dict) else "no result"
+    expected = np.array(expected, dtype=float)
+    try:
+        actual = np.array(record["data"], dtype=float).reshape(record["shape"])
+    except (KeyError, TypeError, ValueError):
+        return "unreadable result"
+    if actual.shape != expected.shape:
+        return f"wrong shape {actual.shape}, expected {expected.shape}"
+    if np.allclose(actual, expected, rtol=test.rtol, atol=test.atol, equal_nan=True):
+        return None
+    if np.isnan(actual).any() and not np.isnan(expected).any():
+        return "the result has NaN values"
+    return "wrong values"
 
 
 def judge(test, outcomes):
@@ -104,27 +142,32 @@ def judge(test, outcomes):
             continue
         if "raised" in outcome:
             return f"{what}: raised {outcome['raised']}"
-        if "error" in outcome:
-            return f"{what}: {outcome['error']}"
-        expected = np.array(test.reference(*copy.deepcopy(case.args), **case.kwargs), dtype=float)
-        try:
-            actual = np.array(outcome["data"], dtype=float).reshape(outcome["shape"])
-        except (KeyError, TypeError, ValueError):
-            return f"{what}: unreadable result"
-        if actual.shape != expected.shape:
-            return f"{what}: wrong shape {actual.shape}, expected {expected.shape}"
-        if not np.all(np.isfinite(actual)):
-            return f"{what}: the result has NaN or infinite values"
-        if not np.allclose(actual, expected, rtol=test.rtol, atol=test.atol):
-            return f"{what}: wrong values"
+        args = copy.deepcopy(case.args)
+        expected = test.reference(*args, **copy.deepcopy(case.kwargs))
+        if problem := compare(outcome.get("value"), expected, test):
+            return f"{what}: {problem}"
+        updated = outcome.get("args")
+        if not isinstance(updated, list) or len(updated) != len(case.check_args):
+            return f"{what}: no record of the arguments it updates"
+        for record, position in zip(updated, case.check_args):
+            if problem := compare(record, args[position], test):
+                return f"{what}: argument {position + 1} after the call: {problem}"
     return None
 
 
-def uses_forbidden(code, forbidden):
-    """The first forbidden name that ``code`` refers to (attribute, import or string), or None.
+def forbidden_name(name, kinds):
+    """Whether an identifier names a function of the ``kinds`` of library operation."""
+    return name == "solutions" or any(
+        fnmatch.fnmatchcase(name, pattern)
+        for kind in kinds for patterns in LIBRARY_OPERATIONS[kind].values()
+        for pattern in patterns if pattern != "*")
 
-    Catches ``F.conv2d(...)``, ``from scipy.signal import correlate2d`` and
-    ``getattr(F, "conv2d")``; a function the student defines with that name is fine.
+
+def uses_forbidden(code, kinds):
+    """The first forbidden name ``code`` refers to (attribute, import, identifier string), or None.
+
+    Catches ``F.conv2d(...)``, ``from scipy.signal import correlate2d``, ``import solutions`` and
+    ``getattr(F, "conv2d")``; a function the student defines and calls by that name is fine.
     """
     try:
         tree = ast.parse(code)
@@ -135,11 +178,11 @@ def uses_forbidden(code, forbidden):
         if isinstance(node, ast.Attribute):
             names = [node.attr]
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names = [alias.name.split(".")[-1] for alias in node.names]
-            names += [(getattr(node, "module", None) or "").split(".")[-1]]
+            names = [part for alias in node.names for part in alias.name.split(".")]
+            names += (getattr(node, "module", None) or "").split(".")
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            names = [node.value]
-        found = [name for name in names if name in forbidden]
+            names = [node.value] if node.value.isidentifier() else []
+        found = [name for name in names if name and forbidden_name(name, kinds)]
         if found:
             return found[0]
     return None

@@ -41,8 +41,7 @@ def cell_verdicts(notebook, assignment):
             verdicts[gid] = f"the hidden tests of {test.function} did not run{ran}"
             continue
         verdict = judge(test, results[0].get("outcomes"))
-        banned = uses_forbidden(code.get(test.function, "") + "\n" + code[""],
-                                (*test.forbidden, "solutions"))
+        banned = uses_forbidden(code.get(test.function, "") + "\n" + code[""], test.forbidden)
         if verdict is None and banned:
             verdict = f"{test.function} uses the library's {banned}: no credit"
         verdicts[gid] = verdict

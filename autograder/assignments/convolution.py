@@ -4,7 +4,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from autograder.checks import CONVOLUTIONS
 from autograder.hidden import Case, HiddenTest
 
 
@@ -71,8 +70,8 @@ def conv2d_cases():
 
 
 HIDDEN = {
-    "corr2d-hidden": HiddenTest("corr2d", corr2d_cases, torch_corr2d, CONVOLUTIONS),
+    "corr2d-hidden": HiddenTest("corr2d", corr2d_cases, torch_corr2d, ("convolution",)),
     "conv_output_size-hidden": HiddenTest("conv_output_size", conv_output_size_cases,
                                           torch_output_size),
-    "conv2d-hidden": HiddenTest("conv2d", conv2d_cases, torch_conv2d, CONVOLUTIONS),
+    "conv2d-hidden": HiddenTest("conv2d", conv2d_cases, torch_conv2d, ("convolution",)),
 }
