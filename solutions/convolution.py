@@ -121,8 +121,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0):
 
         Y[n, o, i, j] = b[o] + sum_{c, a, b} Xpad[n, c, i*s_h + a, j*s_w + b] * W[o, c, a, b].
 
-    Every window is a strided view of the padded input (no copy), so the whole layer is a
-    single tensor contraction over (C_in, k_h, k_w): im2col without materialising columns.
+    Every window is a strided view of the padded input; gathered into columns (im2col), the
+    whole layer is a single matrix product over (C_in, k_h, k_w).
     Raises ValueError for a wrong ndim, a channel mismatch, a bad bias shape, stride < 1,
     negative padding, or a kernel larger than the padded input.
     """
@@ -133,8 +133,12 @@ def conv2d(input, weight, bias=None, stride=1, padding=0):
     # windows: (N, C_in, o_h, o_w, k_h, k_w), sampled every s_h rows and s_w columns.
     windows = np.lib.stride_tricks.sliding_window_view(X, (k_h, k_w), axis=(2, 3))
     windows = windows[:, :, ::s_h, ::s_w]
-    Y = np.tensordot(windows, weight, axes=([1, 4, 5], [1, 2, 3]))  # (N, o_h, o_w, C_out)
-    Y = Y.transpose(0, 3, 1, 2)
+    # im2col: one column of C_in * k_h * k_w values per output pixel of the whole batch, copied
+    # channel-major so the copy reads along image rows; then one matrix product for the layer.
+    n, c_in, o_h, o_w = windows.shape[:4]
+    columns = windows.transpose(1, 4, 5, 0, 2, 3).reshape(c_in * k_h * k_w, n * o_h * o_w)
+    Y = weight.reshape(len(weight), -1) @ columns  # (C_out, N * o_h * o_w)
+    Y = Y.reshape(-1, n, o_h, o_w).transpose(1, 0, 2, 3)
     if bias is not None:
         Y = Y + bias[None, :, None, None]
     return np.ascontiguousarray(Y)

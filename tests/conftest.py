@@ -1,4 +1,5 @@
-"""Shared fixtures: a private nbgrader course directory with the assignments released in it."""
+"""Shared fixtures: a private nbgrader course directory with the assignments released in it, and
+the book built into the checkout's _build/html."""
 
 import copy
 import csv
@@ -10,8 +11,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+HTML = REPO / "_build" / "html"
 
 
 STATEMENT = re.compile(r"(for |return |raise |[\w, \[\]]+ [+]?= )")
@@ -22,6 +25,41 @@ def solution_statements(source):
     body = source.split('"""')[-1] if '"""' in source else source.split(":\n", 1)[1]
     lines = (line.strip() for line in body.splitlines())
     return [line for line in lines if len(line) > 25 and STATEMENT.match(line)]
+
+
+def hidden_test_lines(notebook):
+    """Distinctive lines of a source notebook's hidden tests: what no student may see."""
+    return [line.strip() for cell in notebook.cells if "BEGIN HIDDEN TESTS" in cell.source
+            for line in cell.source.split("### BEGIN HIDDEN TESTS")[1].splitlines()
+            if len(line.strip()) > 20]
+
+
+def toc_pages():
+    """Every page in _toc.yml, root first, as paths without suffix (e.g. "book/convolution")."""
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    pages = [toc["root"]]
+    for part in toc["parts"]:
+        pages += [chapter["file"] for chapter in part["chapters"]]
+    return pages
+
+
+def build_book():
+    """Release the assignments and build the book as `make book` does; return the build log."""
+    bin_dir = Path(sys.executable).parent
+    log = ""
+    for command in ([bin_dir / "cnnbook", "release", "--all"],
+                    [bin_dir / "jupyter-book", "build", "-W", "."]):
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=1200)
+        assert done.returncode == 0, f"{command} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        log += done.stdout + done.stderr
+    return log
+
+
+@pytest.fixture(scope="session")
+def book():
+    """The book built into _build/html (unchanged chapters come from the execution cache)."""
+    build_book()
+    return HTML
 
 
 def cnnbook(*args, env=None, check=True, timeout=900):
@@ -73,8 +111,8 @@ class Course:
     def cnnbook(self, *args, check=True):
         return cnnbook(*args, env=self.env, check=check)
 
-    def grade(self, assignment, students, out, *options):
-        """Grade ``students`` (name -> answers, or -> raw file text) with two workers.
+    def grade(self, assignment, students, out, *options, workers=2):
+        """Grade ``students`` (name -> answers, or -> raw file text), ``workers`` at once.
 
         Returns the rows of grades.csv by student.
         """
@@ -87,7 +125,7 @@ class Course:
             else:
                 nbformat.write(self.student_notebook(assignment, answers),
                                folder / f"{assignment}.ipynb")
-        self.cnnbook("grade", assignment, submissions, "--out", out / "grades", "--workers", 2,
+        self.cnnbook("grade", assignment, submissions, "--out", out / "grades", "--workers", workers,
                      *options)
         with open(out / "grades" / "grades.csv") as file:
             return {row["student"]: row for row in csv.DictReader(file)}

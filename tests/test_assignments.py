@@ -7,7 +7,7 @@ import pytest
 from autograder.course import assignment_names
 from autograder.notebook import INCLUDE, function_source
 from autograder import ASSIGNMENTS_DIR
-from tests.conftest import solution_statements
+from tests.conftest import hidden_test_lines, solution_statements
 
 ASSIGNMENTS = assignment_names()
 
@@ -57,9 +57,7 @@ def test_released_notebook_has_no_solution_and_no_hidden_test(course, assignment
     text = course.released_path(assignment).read_text()
     assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
     source = course.source(assignment)
-    hidden = [line.strip() for cell in source.cells if "BEGIN HIDDEN TESTS" in cell.source
-              for line in cell.source.split("### BEGIN HIDDEN TESTS")[1].splitlines()
-              if len(line.strip()) > 20]
+    hidden = hidden_test_lines(source)
     answers = [line for _, src in included_solutions(assignment) for line in solution_statements(src)]
     leaked = [line for line in hidden + answers if line in text]
     assert not leaked, f"released {assignment} shows {leaked[:3]}"

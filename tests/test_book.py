@@ -3,37 +3,13 @@
 import html
 import inspect
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-import yaml
 
 import solutions.convolution
-from tests.conftest import REPO, solution_statements
+from tests.conftest import solution_statements, toc_pages
 
-HTML = REPO / "_build" / "html"
 TAGS = re.compile(r"<[^>]+>")
-
-
-@pytest.fixture(scope="module")
-def book():
-    """Release the assignments and build the book as `make book` does (cached execution)."""
-    bin_dir = Path(sys.executable).parent
-    for command in ([bin_dir / "cnnbook", "release", "--all"],
-                    [bin_dir / "jupyter-book", "build", "--quiet", "-W", "."]):
-        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=1200)
-        assert done.returncode == 0, f"{command} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    return HTML
-
-
-def toc_pages():
-    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
-    pages = [toc["root"]]
-    for part in toc["parts"]:
-        pages += [chapter["file"] for chapter in part["chapters"]]
-    return pages
 
 
 def page_text(path):
