@@ -5,19 +5,24 @@ Messages never print the hidden inputs, so a failing hidden test tells a student
 """
 
 import contextlib
+import re
 import sys
 
 import numpy as np
 
-#: Names of library functions that *are* the exercise; calling one earns no credit.
+#: Library functions that *are* an exercise, by operation: for each library, a pattern that
+#: the function's name starts with. A solution that calls one earns no credit.
 LIBRARY_OPERATIONS = {
-    "torch": ("conv", "convolution"),
-    "scipy": ("correlate", "convolve", "fftconvolve", "oaconvolve"),
+    "convolution": {"torch": r"conv|_convolution",
+                    "scipy": r"correlate|convolve|fftconvolve|oaconvolve"},
+    "pooling": {"torch": r"_?(max_pool|avg_pool|adaptive_|fractional_|lp_pool)",
+                "scipy": r"(maximum|minimum|uniform)_filter"},
+    "autograd": {"torch": r"(backward|grad)$"},  # a backward pass left to autograd
 }
 
 
-def _library_operation(frame, event, arg):
-    """Name of the library convolution being entered by this profile event, or None."""
+def _library_operation(frame, event, arg, operations):
+    """Name of the library function of one of ``operations`` entered by this event, or None."""
     if event == "c_call":
         module, name = getattr(arg, "__module__", None) or "", getattr(arg, "__name__", "")
         self_type = type(getattr(arg, "__self__", None))
@@ -27,20 +32,27 @@ def _library_operation(frame, event, arg):
     else:
         return None
     root = module.split(".")[0]
-    if root == "torch" and (name in ("convolution", "_convolution") or name.startswith("conv")):
-        return f"{module}.{name}"
-    if root == "scipy" and name.startswith(LIBRARY_OPERATIONS["scipy"]):
-        return f"{module}.{name}"
+    for operation in operations:
+        pattern = LIBRARY_OPERATIONS[operation].get(root)
+        if pattern and re.match(pattern, name):
+            return f"{module}.{name}"
     return None
 
 
 @contextlib.contextmanager
-def no_library_convolution(exercise):
-    """Fail the enclosed call if it reaches PyTorch's or SciPy's convolution."""
+def no_library_call(exercise, *operations):
+    """Fail the enclosed call if it reaches a library function doing one of ``operations``.
+
+    operations: keys of LIBRARY_OPERATIONS, e.g. ``no_library_call("max_pool2d", "pooling")``.
+    """
+    unknown = set(operations) - set(LIBRARY_OPERATIONS)
+    if not operations or unknown:
+        raise ValueError(
+            f"operations must be some of {sorted(LIBRARY_OPERATIONS)}, got {operations}")
     caught = []
 
     def profile(frame, event, arg):
-        name = _library_operation(frame, event, arg)
+        name = _library_operation(frame, event, arg, operations)
         if name and not caught:
             caught.append(name)
 
@@ -52,6 +64,11 @@ def no_library_convolution(exercise):
         sys.setprofile(previous)
     assert not caught, (
         f"{exercise} calls the library's {caught[0]}: implement it yourself, no credit otherwise")
+
+
+def no_library_convolution(exercise):
+    """Fail the enclosed call if it reaches PyTorch's or SciPy's convolution."""
+    return no_library_call(exercise, "convolution")
 
 
 def assert_matches(actual, expected, what, rtol=1e-5, atol=1e-6):
