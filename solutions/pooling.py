@@ -54,18 +54,16 @@ def check_pool2d_args(input, kernel_size, stride, padding, ceil_mode):
     return input, kernel, stride, padding, output_size
 
 
-def pool_windows(input_size, kernel, stride, padding, output_size, count_include_pad=True):
-    """Yield i, j, rows, cols, count for every window of a pooling layer.
+def pool_windows(input_size, kernel, stride, padding, output_size):
+    """Yield i, j, rows, cols, area for every window of a pooling layer.
 
-    rows and cols slice the input (H, W) = input_size under output (i, j)'s window, which
-    starts at (i s_h - p_h, j s_w - p_w) and is clipped to the input; count is what an average
-    divides by: the cells of the padded input the window covers (count_include_pad), or only
-    the input's. A ceil-mode window may hang over the padding; that part never counts.
+    Output (i, j)'s window starts at (i s_h - p_h, j s_w - p_w) of the input (H, W) =
+    input_size. rows and cols slice the part of it inside the input: padding is never
+    materialised. area is how many cells of the padded input the window covers (a
+    ceil-mode window may hang over the padding; that part never counts).
     """
     def clip(start, k, n, p):
-        end = min(start + k, n + p)
-        cells = slice(max(start, 0), min(end, n))
-        return cells, end - start if count_include_pad else cells.stop - cells.start
+        return slice(max(start, 0), min(start + k, n)), min(start + k, n + p) - start
 
     (k_h, k_w), (s_h, s_w), (p_h, p_w), (o_h, o_w) = kernel, stride, padding, output_size
     for i in range(o_h):
@@ -108,10 +106,11 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     input, kernel, stride, padding, output_size = check_pool2d_args(
         input, kernel_size, stride, padding, ceil_mode)
     Y = np.empty(input.shape[:2] + output_size)
-    windows = pool_windows(input.shape[2:], kernel, stride, padding, output_size,
-                           count_include_pad)
-    for i, j, rows, cols, count in windows:
-        Y[:, :, i, j] = input[:, :, rows, cols].sum(axis=(2, 3)) / count
+    for i, j, rows, cols, area in pool_windows(input.shape[2:], kernel, stride, padding,
+                                               output_size):
+        window = input[:, :, rows, cols]
+        count = area if count_include_pad else window.shape[2] * window.shape[3]
+        Y[:, :, i, j] = window.sum(axis=(2, 3)) / count
     return Y
 
 
@@ -170,8 +169,9 @@ def avg_pool2d_backward(grad_output, input, kernel_size, stride=None, padding=0,
         input, kernel_size, stride, padding, ceil_mode)
     grad_output = check_grad_output(grad_output, input, output_size)
     grad_input = np.zeros_like(input)
-    windows = pool_windows(input.shape[2:], kernel, stride, padding, output_size,
-                           count_include_pad)
-    for i, j, rows, cols, count in windows:
+    for i, j, rows, cols, area in pool_windows(input.shape[2:], kernel, stride, padding,
+                                               output_size):
+        window = input[:, :, rows, cols]
+        count = area if count_include_pad else window.shape[2] * window.shape[3]
         grad_input[:, :, rows, cols] += grad_output[:, :, i, j, None, None] / count
     return grad_input
