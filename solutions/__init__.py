@@ -5,5 +5,9 @@ notebooks take their solution cells from this package.
 """
 
 from solutions.convolution import conv2d, conv2d_loops, conv_output_size, corr2d
+from solutions.pooling import (avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward,
+                               pool_output_size)
 
 __all__ = ["corr2d", "conv_output_size", "conv2d", "conv2d_loops"]
+__all__ += ["pool_output_size", "max_pool2d", "avg_pool2d", "max_pool2d_backward",
+            "avg_pool2d_backward"]

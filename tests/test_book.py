@@ -7,6 +7,7 @@ import re
 import pytest
 
 import solutions.convolution
+import solutions.pooling
 from tests.conftest import solution_statements, toc_pages
 
 TAGS = re.compile(r"<[^>]+>")
@@ -29,6 +30,24 @@ def test_convolution_chapter_has_its_sections_and_computed_results(book):
     assert "[[19., 25.],\n       [37., 43.]]" in text  # the worked example, computed
     assert "learned kernel [ 1. -1.]" in text
     assert "3x3 stride 2, then 3x3: (7, 7)" in text
+
+
+def test_pooling_chapter_has_its_sections_figures_and_computed_results(book):
+    page = (book / "book" / "pooling.html").read_text()
+    text = page_text(book / "book" / "pooling.html")
+    for heading in ["Max pooling and average pooling", "Window, stride and padding",
+                    "ceil_mode", "Channels, and no parameters", "Robustness to small shifts",
+                    "Backward: where the gradient goes", "Assignment"]:
+        assert heading in text
+    assert "zero padding (wrong):\n [[ 0.  0.]\n [ 0. -6.]]" in text
+    assert "MaxPool2d(3, stride=2):   0" in text
+    assert "edge map: 100% of the non-zero outputs changed" in text
+    assert text.count("same as autograd: True") == 2
+    images = re.findall(r'<img[^>]+src="([^"]+\.png)"', page)
+    assert len(images) == 4
+    for src in images:
+        assert (book / "book" / src).resolve().stat().st_size > 10_000
+    assert re.search(r'href="[^"]*_downloads/[^"]*pooling\.ipynb"', page)
 
 
 def test_figures_are_drawn_and_shipped(book):
@@ -56,7 +75,8 @@ def test_no_page_loads_anything_from_the_network(book):
 def solution_lines():
     """Distinctive lines of the reference code that students write themselves."""
     for function in [solutions.convolution.corr2d, solutions.convolution.conv_output_size,
-                     solutions.convolution.conv2d_loops]:
+                     solutions.convolution.conv2d_loops, solutions.pooling.max_pool2d,
+                     solutions.pooling.avg_pool2d, solutions.pooling.max_pool2d_backward]:
         yield from solution_statements(inspect.getsource(function))
 
 

@@ -1,0 +1,107 @@
+"""autograder.checks: hidden tests give no credit to a solution calling the library's operation."""
+
+import sys
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from autograder.checks import no_library_call, no_library_convolution
+from solutions import conv2d, max_pool2d
+
+X = torch.randn(1, 1, 6, 6, requires_grad=True)
+W = torch.randn(1, 1, 3, 3)
+
+
+def scipy_function(module, name):
+    """A stand-in for SciPy's ``module.name`` (SciPy is not a dependency): same module and name."""
+    namespace = {"__name__": module}
+    exec(f"def {name}(*args, **kwargs):\n    return None", namespace)
+    return namespace[name]
+
+CALLS = {  # operation -> calls that do it with a library
+    "convolution": [lambda: F.conv2d(X, W), lambda: torch.nn.Conv2d(1, 1, 3)(X),
+                    lambda: torch.conv2d(X, W),
+                    scipy_function("scipy.signal._signaltools", "correlate2d"),
+                    scipy_function("scipy.ndimage._filters", "convolve")],
+    "pooling": [lambda: F.max_pool2d(X, 2), lambda: F.max_pool2d(X, 2, return_indices=True),
+                lambda: F.avg_pool2d(X, 2), lambda: torch.nn.MaxPool2d(2)(X),
+                lambda: torch.max_pool2d(X, 2), lambda: F.adaptive_avg_pool2d(X, 1),
+                lambda: F.lp_pool2d(X, 2, 2),
+                scipy_function("scipy.ndimage._filters", "maximum_filter"),
+                scipy_function("scipy.ndimage._filters", "uniform_filter")],
+    "autograd": [lambda: (X ** 2).sum().backward(),
+                 lambda: torch.autograd.grad((X ** 2).sum(), X)],
+}
+
+
+@pytest.mark.parametrize("operation, call", [(op, call) for op, calls in CALLS.items()
+                                             for call in calls])
+def test_a_library_call_of_the_operation_earns_no_credit(operation, call):
+    with pytest.raises(AssertionError, match="my_function calls the library's .*no credit"):
+        with no_library_call("my_function", operation):
+            call()
+
+
+@pytest.mark.parametrize("operation, call", [("pooling", CALLS["convolution"][0]),
+                                             ("convolution", CALLS["pooling"][0]),
+                                             ("pooling", CALLS["autograd"][0])])
+def test_other_library_operations_are_allowed(operation, call):
+    with no_library_call("my_function", operation):
+        call()
+
+
+def test_own_numpy_code_passes_and_gets_its_result_through():
+    def max_pool_2x2(x):  # a student's own code: reshapes and NumPy reductions
+        n, c, h, w = x.shape
+        return x.reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
+
+    x = np.random.default_rng(0).normal(size=(1, 2, 6, 6))
+    with no_library_call("max_pool2d", "pooling", "autograd"):
+        y = max_pool_2x2(x)
+    assert y.shape == (1, 2, 3, 3)
+
+
+def test_the_course_reference_code_is_never_an_answer():
+    x = np.random.default_rng(0).normal(size=(1, 2, 6, 6))
+    with pytest.raises(AssertionError, match=r"calls the library's solutions\.pooling"):
+        with no_library_call("max_pool2d", "pooling"):
+            max_pool2d(x, 2)
+    with pytest.raises(AssertionError, match=r"solutions\.convolution"):
+        with no_library_convolution("conv2d"):
+            conv2d(x, np.ones((1, 2, 3, 3)))
+
+
+def test_no_library_convolution_names_the_torch_function_it_caught():
+    with pytest.raises(AssertionError, match=r"conv2d calls the library's torch\.\w*conv"):
+        with no_library_convolution("conv2d"):
+            F.conv2d(X, W)
+
+
+def test_several_operations_are_forbidden_at_once():
+    for call in (CALLS["pooling"][0], CALLS["autograd"][0]):
+        with pytest.raises(AssertionError, match="no credit"):
+            with no_library_call("max_pool2d_backward", "pooling", "autograd"):
+                call()
+
+
+def test_the_profiler_is_restored_even_when_the_call_fails():
+    def keep(frame, event, arg):
+        return None
+
+    sys.setprofile(keep)
+    try:
+        with pytest.raises(ZeroDivisionError):
+            with no_library_call("f", "pooling"):
+                1 / 0
+        assert sys.getprofile() is keep
+    finally:
+        sys.setprofile(None)
+
+
+@pytest.mark.parametrize("operations", [("pool",), ("pooling", "batchnorm")])
+def test_an_unknown_operation_is_an_error(operations):
+    with pytest.raises(KeyError, match="unknown kinds of library operation"):
+        with no_library_call("f", *operations):
+            pass

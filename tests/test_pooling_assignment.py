@@ -1,0 +1,135 @@
+"""The pooling assignment graded end to end: honest, partial, wrong and cheating answers."""
+
+import inspect
+
+import pytest
+
+import solutions.pooling
+
+ANSWERS = {"questions": None, "max_pool2d": None, "avg_pool2d": None, "max_pool2d_backward": None}
+POINTS = {"q_height-hidden": 1, "q_channels-hidden": 1, "q_parameters-hidden": 1,
+          "q_ceil_width-hidden": 1, "q_corner-hidden": 1, "q_gradient-hidden": 1,
+          "max_pool2d-hidden": 4, "avg_pool2d-hidden": 4, "max_pool2d_backward-hidden": 6}
+
+
+def reference(name, *replacements):
+    """The reference function's source with each (old, new) replaced: a plausible wrong answer."""
+    source = inspect.getsource(getattr(solutions.pooling, name))
+    for old, new in replacements:
+        assert old in source, f"{old!r} is not in {name}"
+        source = source.replace(old, new)
+    return source
+
+
+def own_loops(padding_value):
+    """max_pool2d written from scratch: pad, then slice every window."""
+    return (
+        "def max_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False):\n"
+        "    input, (k_h, k_w), (s_h, s_w), (p_h, p_w), (o_h, o_w) = check_pool2d_args(\n"
+        "        input, kernel_size, stride, padding, ceil_mode)\n"
+        "    X = np.pad(input, ((0, 0), (0, 0), (p_h, p_h), (p_w, p_w)),\n"
+        f"               constant_values={padding_value})\n"
+        "    Y = np.empty(input.shape[:2] + (o_h, o_w))\n"
+        "    for i in range(o_h):\n"
+        "        for j in range(o_w):\n"
+        "            window = X[:, :, i * s_h:i * s_h + k_h, j * s_w:j * s_w + k_w]\n"
+        "            Y[:, :, i, j] = window.max(axis=(2, 3))\n"
+        "    return Y\n")
+
+
+ROUNDED_QUESTIONS = ("q_height = 16\nq_channels = 16\nq_parameters = 0\nq_ceil_width = 3\n"
+                     "q_corner = 0.444\nq_gradient = 4.0\n")
+WRONG_QUESTIONS = ("q_height = 31\nq_channels = 1\nq_parameters = 9\nq_ceil_width = 2\n"
+                   "q_corner = 1.0\nq_gradient = 1\n")
+TORCH_MAX_POOL = (
+    "import torch\n"
+    "def max_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False):\n"
+    "    X = torch.tensor(np.asarray(input, dtype=float))\n"
+    "    return torch.nn.functional.max_pool2d(X, kernel_size, stride, padding,\n"
+    "                                          ceil_mode=ceil_mode).numpy()\n")
+AUTOGRAD_BACKWARD = (
+    "import torch\n"
+    "def max_pool2d_backward(grad_output, input, kernel_size, stride=None, padding=0,\n"
+    "                        ceil_mode=False):\n"
+    "    X = torch.tensor(np.asarray(input, dtype=float), requires_grad=True)\n"
+    "    Y = torch.nn.functional.max_pool2d(X, kernel_size, stride, padding, ceil_mode=ceil_mode)\n"
+    "    Y.backward(torch.tensor(np.asarray(grad_output, dtype=float)))\n"
+    "    return X.grad.numpy()\n")
+
+STUDENTS = {  # name -> (answers, the score they deserve out of 20)
+    "correct": (ANSWERS, 20),
+    "blank": ({}, 0),
+    "partial": ({"questions": None, "max_pool2d": None}, 10),
+    "own_way": ({**ANSWERS, "questions": ROUNDED_QUESTIONS,
+                 "max_pool2d": own_loops("-np.inf")}, 20),
+    "wrong_questions": ({**ANSWERS, "questions": WRONG_QUESTIONS}, 14),
+    "zero_padding": ({**ANSWERS, "max_pool2d": own_loops(0)}, 16),
+    "mixes_channels": ({**ANSWERS, "max_pool2d": reference(
+        "max_pool2d", (".max(axis=(2, 3))", ".max(axis=(1, 2, 3))[:, None]"))}, 16),
+    "stride_one": ({**ANSWERS, "max_pool2d": reference(
+        "max_pool2d", ("kernel_size, stride, padding", "kernel_size, stride or 1, padding"))}, 16),
+    "no_count_include_pad": ({**ANSWERS, "avg_pool2d": reference(
+        "avg_pool2d", ("area if count_include_pad else window", "window"))}, 16),
+    "overwrite": ({**ANSWERS, "max_pool2d_backward": reference(
+        "max_pool2d_backward", ("[:, :, rows, cols] += (", "[:, :, rows, cols] = ("))}, 14),
+    "all_ties": ({**ANSWERS, "max_pool2d_backward": reference(
+        "max_pool2d_backward", ("np.arange(flat.shape[2]) == winner[:, :, None]",
+                                "flat == flat.max(axis=2, keepdims=True)"))}, 14),
+    "library": ({**ANSWERS, "max_pool2d": TORCH_MAX_POOL,
+                 "max_pool2d_backward": AUTOGRAD_BACKWARD}, 10),
+}
+
+
+def test_points_add_up_to_what_the_notebook_promises(course):
+    points = {c.metadata.nbgrader.grade_id: c.metadata.nbgrader.get("points")
+              for c in course.source("pooling").cells if c.metadata.nbgrader["grade"]}
+    assert {k: v for k, v in points.items() if v} == POINTS
+    assert sum(POINTS.values()) == 20
+    assert "20 in all" in "".join(c.source for c in course.source("pooling").cells)
+
+
+@pytest.fixture(scope="module")
+def graded(course, tmp_path_factory):
+    """One batch, two workers: every submission of STUDENTS."""
+    out = tmp_path_factory.mktemp("pooling")
+    rows = course.grade("pooling", {name: answers for name, (answers, _) in STUDENTS.items()}, out)
+    return rows, out / "grades"
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_each_submission_gets_the_score_it_deserves(graded, student):
+    rows, _ = graded
+    row = rows[student]
+    assert (row["status"], float(row["max_score"])) == ("graded", 20)
+    assert float(row["score"]) == STUDENTS[student][1], row["reason"]
+
+
+@pytest.mark.parametrize("student, failed", [
+    ("wrong_questions", ["q_height-hidden", "q_channels-hidden", "q_parameters-hidden"]),
+    ("zero_padding", ["max_pool2d-hidden"]), ("mixes_channels", ["max_pool2d-hidden"]),
+    ("stride_one", ["max_pool2d-hidden"]), ("no_count_include_pad", ["avg_pool2d-hidden"]),
+    ("overwrite", ["max_pool2d_backward-hidden"]), ("all_ties", ["max_pool2d_backward-hidden"]),
+])
+def test_reasons_name_the_failed_tests(graded, student, failed):
+    reason = graded[0][student]["reason"]
+    for grade_id in failed:
+        assert grade_id in reason
+
+
+def test_library_calls_earn_no_credit_and_say_so(graded):
+    reason = graded[0]["library"]["reason"]
+    assert "max_pool2d-hidden (AssertionError: max_pool2d calls the library's torch" in reason
+    assert "max_pool2d_backward-hidden (AssertionError: max_pool2d_backward calls" in reason
+    assert "no credit" in reason
+
+
+def test_feedback_describes_failures_without_showing_hidden_tests(graded):
+    _, out = graded
+    for student in ["zero_padding", "overwrite", "wrong_questions"]:
+        html = (out / "feedback" / f"{student}.html").read_text()
+        assert "BEGIN HIDDEN TESTS" not in html and "default_rng" not in html
+        assert "no_library_call" not in html and "requires_grad" not in html
+    assert "Hidden tests failed. AssertionError: max_pool2d with a (height, width) window" in (
+        out / "feedback" / "zero_padding.html").read_text()
+    assert "max_pool2d_backward with overlapping windows (their gradients must add up): " \
+           "wrong values" in (out / "feedback" / "overwrite.html").read_text()
