@@ -9,40 +9,37 @@ import sys
 
 import numpy as np
 
-#: Names of library functions that *are* the exercise; calling one earns no credit.
-LIBRARY_OPERATIONS = {
-    "torch": ("conv", "convolution"),
-    "scipy": ("correlate", "convolve", "fftconvolve", "oaconvolve"),
-}
+#: Library functions that *are* an exercise: top-level module -> prefixes of their names.
+#: Calling one earns no credit.
+CONVOLUTION = {"torch": ("conv", "_convolution"),
+               "scipy": ("correlate", "convolve", "fftconvolve", "oaconvolve")}
+PADDING = {"torch": ("pad", "constant_pad_nd", "reflection_pad", "replication_pad"),
+           "numpy": ("pad",)}
+LINEAR = {"torch": ("linear", "addmm")}
 
 
-def _library_operation(frame, event, arg):
-    """Name of the library convolution being entered by this profile event, or None."""
+def _called_function(frame, event, arg):
+    """(module, name) of the Python or C function this profile event enters, or None."""
     if event == "c_call":
         module, name = getattr(arg, "__module__", None) or "", getattr(arg, "__name__", "")
         self_type = type(getattr(arg, "__self__", None))
-        module = module or getattr(self_type, "__module__", "")
-    elif event == "call":
-        module, name = frame.f_globals.get("__name__", ""), frame.f_code.co_name
-    else:
-        return None
-    root = module.split(".")[0]
-    if root == "torch" and (name in ("convolution", "_convolution") or name.startswith("conv")):
-        return f"{module}.{name}"
-    if root == "scipy" and name.startswith(LIBRARY_OPERATIONS["scipy"]):
-        return f"{module}.{name}"
+        return module or getattr(self_type, "__module__", ""), name
+    if event == "call":
+        return frame.f_globals.get("__name__", ""), frame.f_code.co_name
     return None
 
 
 @contextlib.contextmanager
-def no_library_convolution(exercise):
-    """Fail the enclosed call if it reaches PyTorch's or SciPy's convolution."""
+def no_library_call(exercise, operations):
+    """Fail the enclosed call if it reaches one of ``operations`` (module -> name prefixes)."""
     caught = []
 
     def profile(frame, event, arg):
-        name = _library_operation(frame, event, arg)
-        if name and not caught:
-            caught.append(name)
+        called = _called_function(frame, event, arg)
+        if called and not caught:
+            module, name = called
+            if name.startswith(operations.get(module.split(".")[0], ())):
+                caught.append(f"{module}.{name}")
 
     previous = sys.getprofile()
     sys.setprofile(profile)
@@ -52,6 +49,11 @@ def no_library_convolution(exercise):
         sys.setprofile(previous)
     assert not caught, (
         f"{exercise} calls the library's {caught[0]}: implement it yourself, no credit otherwise")
+
+
+def no_library_convolution(exercise):
+    """Fail the enclosed call if it reaches PyTorch's or SciPy's convolution."""
+    return no_library_call(exercise, CONVOLUTION)
 
 
 def assert_matches(actual, expected, what, rtol=1e-5, atol=1e-6):

@@ -5,5 +5,11 @@ notebooks take their solution cells from this package.
 """
 
 from solutions.convolution import conv2d, conv2d_loops, conv_output_size, corr2d
+from solutions.linear import conv1x1, linear
+from solutions.multichannel import corr2d_multi_in, corr2d_multi_in_out
+from solutions.padding import pad2d
+from solutions.stride import corr2d_strided, receptive_field
 
 __all__ = ["corr2d", "conv_output_size", "conv2d", "conv2d_loops"]
+__all__ += ["pad2d", "corr2d_strided", "receptive_field", "corr2d_multi_in",
+            "corr2d_multi_in_out", "linear", "conv1x1"]
