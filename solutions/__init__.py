@@ -5,7 +5,7 @@ notebooks take their solution cells from this package.
 """
 
 from solutions.convolution import conv2d, conv2d_loops, conv_output_size, corr2d
-from solutions.linear import conv1x1, linear
+from solutions.onebyone import conv1x1, linear
 from solutions.multichannel import corr2d_multi_in, corr2d_multi_in_out
 from solutions.padding import pad2d
 from solutions.stride import corr2d_strided, receptive_field

@@ -178,7 +178,7 @@ def test_conv2d_one_channel_is_corr2d_plus_bias():
     ((1, 1, 5, 5), (1, 3, 3), {}, "weight must be 4-D"),
     ((1, 1, 5, 5), (2, 1, 3, 3), {"bias": np.zeros(3)}, r"bias must have shape \(2,\)"),
     ((1, 1, 5, 5), (1, 1, 3, 3), {"padding": "same", "stride": 2}, "not supported for strided"),
-    ((1, 1, 5, 5), (1, 1, 3, 3), {"padding": "same", "stride": (1, 2)}, "not supported for strided"),
+    ((1, 1, 5, 5), (1, 1, 3, 3), {"padding": "same", "stride": (1, 2)}, "not supported for"),
     ((1, 1, 5, 5), (1, 1, 3, 3), {"padding": "full"}, "padding must be an int, a pair, 'valid'"),
     ((1, 1, 3, 3), (1, 1, 4, 4), {"padding": "valid"}, "kernel height 4 is larger"),
 ])

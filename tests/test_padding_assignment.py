@@ -12,27 +12,32 @@ POINTS = {"sizes-hidden": 2, "even_kernel-hidden": 1, "pad2d-constant-hidden": 4
 PAD2D = inspect.getsource(solutions.padding.pad2d)
 REFLECT = ("        rows = (h - 1) - np.abs((h - 1) - np.abs(rows))\n"
            "        cols = (w - 1) - np.abs((w - 1) - np.abs(cols))\n")
-assert REFLECT in PAD2D
+SYMMETRIC = (  # numpy's "symmetric" mode, which repeats the edge: [a b c] -> b a [a b c] c b
+    "        rows = np.where(rows < 0, -rows - 1, np.where(rows >= h, 2 * h - 1 - rows, rows))\n"
+    "        cols = np.where(cols < 0, -cols - 1, np.where(cols >= w, 2 * w - 1 - cols, cols))\n")
+INDEXING = "    rows, cols = np.arange("
 
 WRONG_PAD2D = {  # typical wrong pad2d answers: name -> code
     "wrong_order": PAD2D.replace("input, (left, right, top, bottom) = check_pad2d_args",
                                  "input, (top, bottom, left, right) = check_pad2d_args"),
-    "constant_only": PAD2D.replace('    rows, cols = np.arange(',
-                                   '    raise NotImplementedError(mode)\n    rows, cols = np.arange('),
-    "edge_repeated": PAD2D.replace(REFLECT, (  # numpy's "symmetric": [a b c] -> b a [a b c] c b
-        "        rows = np.where(rows < 0, -rows - 1, np.where(rows >= h, 2 * h - 1 - rows, rows))\n"
-        "        cols = np.where(cols < 0, -cols - 1, np.where(cols >= w, 2 * w - 1 - cols, cols))\n")),
+    "constant_only": PAD2D.replace(INDEXING, "    raise NotImplementedError(mode)\n" + INDEXING),
+    "edge_repeated": PAD2D.replace(REFLECT, SYMMETRIC),
     "np_pad": "def pad2d(input, pad, mode='constant', value=0.0):\n"
               "    input, (left, right, top, bottom) = check_pad2d_args(input, pad, mode)\n"
               "    widths = [(0, 0)] * (input.ndim - 2) + [(top, bottom), (left, right)]\n"
               "    if mode == 'constant':\n"
               "        return np.pad(input, widths, constant_values=value)\n"
-              "    return np.pad(input, widths, mode={'reflect': 'reflect', 'replicate': 'edge'}[mode])\n",
+              "    modes = {'reflect': 'reflect', 'replicate': 'edge'}\n"
+              "    return np.pad(input, widths, mode=modes[mode])\n",
 }
 WRONG_NUMBERS = {  # name -> (cell, answer)
     "ceil_on_top": ("even_kernel", "same_top = 2\nsame_bottom = 1\n"),  # d2l's other split
     "off_by_one": ("sizes", "valid_width = 32 - 5\nsame_p = 2\nfull_width = 32 + 2 * 4 - 5\n"),
 }
+
+
+def test_wrong_answers_are_edits_of_the_solution_that_took():
+    assert all(code != PAD2D for code in WRONG_PAD2D.values())
 
 
 def test_points_add_up_to_what_the_notebook_promises(course):
