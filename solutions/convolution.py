@@ -61,7 +61,11 @@ def conv_output_size(n, k, padding=0, stride=1, dilation=1):
 def check_conv2d_args(input, weight, bias, stride, padding):
     """Validate conv2d's arguments; return float arrays and (s_h, s_w), (p_h, p_w).
 
-    input: (N, C_in, H, W), weight: (C_out, C_in, k_h, k_w), bias: (C_out,) or None.
+    input: (N, C_in, H, W), weight: (C_out, C_in, k_h, k_w), bias: (C_out,) or None;
+    padding: int, pair, "valid" (no padding) or "same" (output as large as the input, stride 1
+    only). "same" pads k - 1 rows in all: (k - 1) // 2 on top, the rest below, as PyTorch
+    does; for an even kernel the extra bottom row (right column) is added to the returned
+    input, so that the returned padding is the same on both sides.
     Raises ValueError naming the first problem found.
     """
     input, weight = np.asarray(input, dtype=float), np.asarray(weight, dtype=float)
@@ -76,9 +80,22 @@ def check_conv2d_args(input, weight, bias, stride, padding):
         bias = np.asarray(bias, dtype=float)
         if bias.shape != (weight.shape[0],):
             raise ValueError(f"bias must have shape ({weight.shape[0]},), got {bias.shape}")
-    stride, padding = pair(stride, "stride"), pair(padding, "padding")
+    stride = pair(stride, "stride")
     if min(stride) < 1:
         raise ValueError(f"stride must be >= 1, got {stride}")
+    if padding == "valid":
+        padding = 0
+    elif padding == "same":
+        if stride != (1, 1):
+            raise ValueError(f"padding='same' is not supported for strided convolutions, "
+                             f"got stride {stride}")
+        total = np.array(weight.shape[2:]) - 1
+        extra_h, extra_w = total % 2
+        input = np.pad(input, ((0, 0), (0, 0), (0, extra_h), (0, extra_w)))
+        padding = tuple(total // 2)
+    elif isinstance(padding, str):
+        raise ValueError(f"padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    padding = pair(padding, "padding")
     if min(padding) < 0:
         raise ValueError(f"padding must be >= 0, got {padding}")
     for axis, name in ((0, "height"), (1, "width")):
@@ -116,7 +133,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0):
     """2-D cross-correlation of a batch, as ``torch.nn.functional.conv2d``.
 
     input: (N, C_in, H, W), weight: (C_out, C_in, k_h, k_w), bias: (C_out,) or None,
-    stride and padding: int or (height, width) pair; zero padding of p on each side.
+    stride: int or (height, width) pair; padding: int or pair (zero padding of p on each
+    side), "valid" (p = 0) or "same" (stride 1; output H x W, k - 1 rows of padding in all,
+    (k - 1) // 2 of them on top, likewise for columns, as PyTorch).
     Returns (N, C_out, H_out, W_out) with H_out = floor((H + 2p_h - k_h) / s_h) + 1:
 
         Y[n, o, i, j] = b[o] + sum_{c, a, b} Xpad[n, c, i*s_h + a, j*s_w + b] * W[o, c, a, b].
@@ -124,7 +143,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0):
     Every window is a strided view of the padded input; gathered into columns (im2col), the
     whole layer is a single matrix product over (C_in, k_h, k_w).
     Raises ValueError for a wrong ndim, a channel mismatch, a bad bias shape, stride < 1,
-    negative padding, or a kernel larger than the padded input.
+    negative or unknown padding, "same" with a stride, or a kernel larger than the padded input.
     """
     input, weight, bias, (s_h, s_w), (p_h, p_w) = check_conv2d_args(
         input, weight, bias, stride, padding)

@@ -12,14 +12,19 @@ from tests.conftest import hidden_test_lines, solution_statements
 ASSIGNMENTS = assignment_names()
 
 
-def included_solutions(assignment):
-    """(grade_id, reference source) for each function included into a solution cell."""
+def included_functions(assignment, tag):
+    """(grade_id, reference source) for each function included into a cell tagged ``tag``."""
     text = (ASSIGNMENTS_DIR / f"{assignment}.md").read_text()
     for cell in re.split(r"```\{code-cell\}", text)[1:]:
-        if ":tags: [solution]" in cell:
+        if f":tags: [{tag}]" in cell:
             grade_id = re.search(r":id: (\S+)", cell).group(1)
             for match in INCLUDE.finditer(cell):
                 yield grade_id, function_source(match["path"], match["alias"])
+
+
+def included_solutions(assignment):
+    """(grade_id, reference source) for each function included into a solution cell."""
+    return included_functions(assignment, "solution")
 
 
 def test_the_course_has_assignments():

@@ -1,14 +1,12 @@
 """The built book: every chapter rendered with its figures and math, offline, and no answers."""
 
 import html
-import inspect
 import re
 
 import pytest
 
-import solutions.convolution
-import solutions.pooling
 from tests.conftest import solution_statements, toc_pages
+from tests.test_assignments import ASSIGNMENTS, included_functions, included_solutions
 
 TAGS = re.compile(r"<[^>]+>")
 
@@ -73,11 +71,14 @@ def test_no_page_loads_anything_from_the_network(book):
 
 
 def solution_lines():
-    """Distinctive lines of the reference code that students write themselves."""
-    for function in [solutions.convolution.corr2d, solutions.convolution.conv_output_size,
-                     solutions.convolution.conv2d_loops, solutions.pooling.max_pool2d,
-                     solutions.pooling.avg_pool2d, solutions.pooling.max_pool2d_backward]:
-        yield from solution_statements(inspect.getsource(function))
+    """Distinctive lines of the reference code that students write themselves, in any
+    assignment, less those that the helpers given to students show anyway."""
+    given = {line for assignment in ASSIGNMENTS
+             for _, source in included_functions(assignment, "provided")
+             for line in solution_statements(source)}
+    for assignment in ASSIGNMENTS:
+        for _, source in included_solutions(assignment):
+            yield from (line for line in solution_statements(source) if line not in given)
 
 
 def test_no_solution_or_hidden_test_reaches_the_book(book):
@@ -97,3 +98,52 @@ def test_assignment_is_downloadable_from_its_chapter(book):
     assert link, "the chapter links to its assignment notebook"
     released = (book / "book" / link.group(1)).resolve()
     assert "raise NotImplementedError()" in released.read_text()
+
+
+CHAPTERS = {  # chapter -> (its section headings, results computed on the page)
+    "padding": (["Border pixels take part in fewer windows", "Valid, same and full", "Why zeros?",
+                 "The order of", "Odd kernels", "Even kernels: where the odd row goes"],
+                ["no padding:  corner 1 edge 3 middle 9", "full : output 9x9",
+                 "reflect  : [3. 2. 1. 2. 3. 2. 1.]  same as F.pad: True",
+                 "pad (1, 2, 3, 4) of a 2x3 input: (9, 6) torch.Size([9, 6])",
+                 " 4     3    1       2", "not supported for strided convolutions"]),
+    "stride": (["A strided window", "The output size", "Stride as downsampling",
+                "Stride and the receptive field"],
+               ["conv2d with stride=(3, 2), padding=1 agrees: True",
+                "rows never read: [6], (n - k) mod s = 1",
+                "o == ceil(n / 2) for k=3, p=1, s=2 and every n < 300: True",
+                "stride 4: (150, 128), the stride-1 map sampled every 4 pixels: True",
+                "    3 |               7 |              15 | 7, 15"]),
+    "multichannel": (["Several input channels", "Several output channels",
+                      "The layer: weight, bias, batch", "Counting parameters", "Colour edges"],
+                     ["= the sum of the per-channel results: True", "PyTorch agrees: True",
+                      "the bias adds b[o] to every pixel of channel o: True",
+                      "   3   64   224 |      1,792      1,792 |",
+                      "channel 0 is the Sobel map of the grey image: True"]),
+    "onebyone": (["The same small matrix at every pixel", "A fully connected layer",
+                  "Example: colour to grey", "Reducing channels: the bottleneck"],
+                 ["reference: conv2d vs conv1x1 (built on linear), max difference 0.0",
+                  "parameters 18 = 18", "same as rgb @ luma: True",
+                  "the bottleneck costs 11.9% of the parameters"]),
+}
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_has_its_sections_computed_results_and_figures(book, chapter):
+    headings, results = CHAPTERS[chapter]
+    text = page_text(book / "book" / f"{chapter}.html")
+    for expected in headings + results + ["Assignment"]:
+        assert expected in text, f"{chapter}: {expected!r} missing"
+    page = (book / "book" / f"{chapter}.html").read_text()
+    images = re.findall(r'<img[^>]+src="([^"]+\.png)"', page)
+    assert len(images) >= 2
+    for src in images:
+        assert (book / "book" / src).resolve().stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_links_its_released_assignment(book, chapter):
+    page = (book / "book" / f"{chapter}.html").read_text()
+    link = re.search(rf'href="([^"]*_downloads/[^"]*/{chapter}\.ipynb)"', page)
+    assert link, f"{chapter} links to its assignment notebook"
+    assert "raise NotImplementedError()" in (book / "book" / link.group(1)).resolve().read_text()

@@ -105,3 +105,28 @@ def test_an_unknown_operation_is_an_error(operations):
     with pytest.raises(KeyError, match="unknown kinds of library operation"):
         with no_library_call("f", *operations):
             pass
+
+
+x = np.ones((1, 1, 4, 4))
+PADDING_AND_LINEAR = {  # name -> (the kind it must be caught by, a call of the library's operation)
+    "F.pad": ("padding", lambda: F.pad(torch.tensor(x), (1, 1, 1, 1))),
+    "F.pad reflect": ("padding", lambda: F.pad(torch.tensor(x), (1, 1, 1, 1), mode="reflect")),
+    "np.pad": ("padding", lambda: np.pad(x, 1)),
+    "F.linear": ("linear", lambda: F.linear(torch.ones(2, 3), torch.ones(4, 3))),
+    "nn.Linear": ("linear", lambda: torch.nn.Linear(3, 4)(torch.ones(2, 3))),
+    "torch.addmm": ("linear", lambda: torch.addmm(torch.ones(4), torch.ones(2, 3),
+                                                  torch.ones(3, 4))),
+}
+
+
+@pytest.mark.parametrize("cheat", PADDING_AND_LINEAR)
+def test_padding_and_linear_from_the_library_are_caught(cheat):
+    kind, call = PADDING_AND_LINEAR[cheat]
+    with pytest.raises(AssertionError, match="calls the library's .* no credit otherwise"):
+        with no_library_call("the exercise", kind):
+            call()
+
+
+def test_a_matrix_product_is_not_the_linear_layer_of_the_library():
+    with no_library_call("linear", "linear"):
+        np.ones((2, 3)) @ np.ones((3, 4))

@@ -1,5 +1,7 @@
 """solutions.convolution against torch.nn.functional.conv2d, the way the chapter checks it."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -8,25 +10,33 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from solutions import conv2d, conv2d_loops, conv_output_size, corr2d
+from solutions.convolution import pair
 
 
 def torch_conv2d(X, W, b=None, stride=1, padding=0, dilation=1):
-    return F.conv2d(torch.tensor(X), torch.tensor(W), None if b is None else torch.tensor(b),
-                    stride=stride, padding=padding, dilation=dilation).numpy()
+    with warnings.catch_warnings():  # PyTorch warns that "same" with even kernels copies the input
+        warnings.filterwarnings("ignore", "Using padding='same'", UserWarning)
+        return F.conv2d(torch.tensor(X), torch.tensor(W), None if b is None else torch.tensor(b),
+                        stride=stride, padding=padding, dilation=dilation).numpy()
 
 
 @st.composite
 def conv_cases(draw, max_size=9):
-    """A random layer: input, weight, optional bias, stride and padding (int or pair)."""
+    """A random layer: input, weight, optional bias, stride, padding (int, pair or string)."""
     n, c_in, c_out = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
     k_h, k_w = draw(st.integers(1, 5)), draw(st.integers(1, 5))
     p_h, p_w = draw(st.integers(0, 2)), draw(st.integers(0, 2))
-    h = draw(st.integers(max(1, k_h - 2 * p_h), max_size))
-    w = draw(st.integers(max(1, k_w - 2 * p_w), max_size))
+    padding = draw(st.sampled_from([p_h, (p_h, p_w), "valid", "same"]))
+    # Rows (columns) added on each side, at least; the input must have k - 2 * that or more.
+    if padding in ("valid", "same"):
+        pad_h, pad_w = (0, 0) if padding == "valid" else (k_h // 2, k_w // 2)
+    else:
+        pad_h, pad_w = pair(padding)
+    h = draw(st.integers(max(1, k_h - 2 * pad_h), max_size))
+    w = draw(st.integers(max(1, k_w - 2 * pad_w), max_size))
     stride = draw(st.one_of(st.integers(1, 3), st.tuples(st.integers(1, 3), st.integers(1, 3))))
-    padding = draw(st.sampled_from([p_h, (p_h, p_w)]))
-    if isinstance(padding, int):
-        h, w = max(h, k_h - 2 * p_h), max(w, k_w - 2 * p_h)
+    if padding == "same":
+        stride = 1  # PyTorch refuses "same" with a stride
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
     X, W = rng.normal(size=(n, c_in, h, w)), rng.normal(size=(c_out, c_in, k_h, k_w))
@@ -128,6 +138,26 @@ def test_conv2d_edge_shapes(conv):
                                    torch_conv2d(X, W, b, stride, padding), atol=1e-10)
 
 
+@pytest.mark.parametrize("conv", [conv2d, conv2d_loops])
+def test_same_padding_puts_the_odd_row_and_column_at_the_bottom_right(conv):
+    X = np.arange(1.0, 21.0).reshape(1, 1, 4, 5)
+    W = np.zeros((1, 1, 4, 2))
+    W[0, 0, 0, 0] = 1.0  # each output copies the top-left pixel of its window
+    # k_h = 4: 3 rows of padding, 1 above and 2 below; k_w = 2: 1 column, on the right.
+    expected = np.pad(X, ((0, 0), (0, 0), (1, 2), (0, 1)))[:, :, :4, :5]
+    np.testing.assert_array_equal(conv(X, W, padding="same"), expected)
+    np.testing.assert_array_equal(torch_conv2d(X, W, padding="same"), expected)
+
+
+@pytest.mark.parametrize("conv", [conv2d, conv2d_loops])
+def test_same_keeps_the_size_and_valid_adds_nothing(conv):
+    rng = np.random.default_rng(4)
+    X, W = rng.normal(size=(2, 3, 6, 5)), rng.normal(size=(4, 3, 5, 3))
+    assert conv(X, W, padding="same").shape == (2, 4, 6, 5)
+    np.testing.assert_array_equal(conv(X, W, padding="valid"), conv(X, W, padding=0))
+    np.testing.assert_array_equal(conv(X, W, padding="same"), conv(X, W, padding=(2, 1)))
+
+
 def test_conv2d_one_channel_is_corr2d_plus_bias():
     rng = np.random.default_rng(2)
     X, K = rng.normal(size=(7, 6)), rng.normal(size=(3, 3))
@@ -147,6 +177,10 @@ def test_conv2d_one_channel_is_corr2d_plus_bias():
     ((1, 5, 5), (1, 1, 3, 3), {}, "input must be 4-D"),
     ((1, 1, 5, 5), (1, 3, 3), {}, "weight must be 4-D"),
     ((1, 1, 5, 5), (2, 1, 3, 3), {"bias": np.zeros(3)}, r"bias must have shape \(2,\)"),
+    ((1, 1, 5, 5), (1, 1, 3, 3), {"padding": "same", "stride": 2}, "not supported for strided"),
+    ((1, 1, 5, 5), (1, 1, 3, 3), {"padding": "same", "stride": (1, 2)}, "not supported for"),
+    ((1, 1, 5, 5), (1, 1, 3, 3), {"padding": "full"}, "padding must be an int, a pair, 'valid'"),
+    ((1, 1, 3, 3), (1, 1, 4, 4), {"padding": "valid"}, "kernel height 4 is larger"),
 ])
 def test_conv2d_rejects_bad_input(conv, input_shape, weight_shape, kwargs, message):
     with pytest.raises(ValueError, match=message):

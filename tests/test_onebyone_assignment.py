@@ -1,0 +1,88 @@
+"""The 1x1 convolution assignment graded end to end: honest, partial, wrong and cheating answers."""
+
+import inspect
+
+import pytest
+
+import solutions.onebyone
+
+ALL_ANSWERS = {"linear": None, "conv1x1": None, "counts": None}
+POINTS = {"linear-hidden": 4, "conv1x1-hidden": 4, "counts-hidden": 2}
+LINEAR = inspect.getsource(solutions.onebyone.linear)
+CONV1X1 = inspect.getsource(solutions.onebyone.conv1x1)
+
+WRONG = {  # typical wrong answers: name -> (cell, code)
+    "linear_without_transpose": ("linear", LINEAR.replace("input @ weight.T", "input @ weight")),
+    "linear_bias_forgotten": ("linear", LINEAR.replace("output = output + bias", "pass")),
+    "linear_torch": ("linear", (
+        "import torch\n"
+        "def linear(input, weight, bias=None):\n"
+        "    t = lambda a: None if a is None else torch.tensor(np.asarray(a, dtype=float))\n"
+        "    return torch.nn.functional.linear(t(input), t(weight), t(bias)).numpy()\n")),
+    "conv1x1_reshape_only": ("conv1x1", (  # reshapes (N, c_i, H, W) without moving the channels
+        "def conv1x1(input, weight, bias=None):\n"
+        "    n, c_i, h, w = input.shape\n"
+        "    Y = linear(input.reshape(n, h, w, c_i), weight[:, :, 0, 0], bias)\n"
+        "    return Y.reshape(n, -1, h, w)\n")),
+    "conv1x1_bias_forgotten": ("conv1x1", CONV1X1.replace(
+        "weight[:, :, 0, 0], bias)", "weight[:, :, 0, 0])")),
+    "bias_per_channel_pair": ("counts", (  # c_i * c_o biases, a mistake of the source notes
+        "reduce_params = 64 * 256 + 64 * 256\n"
+        "direct_params = 256 * 256 * 3 * 3 + 256\n"
+        "bottleneck_params = 70016\n")),
+}
+
+
+def test_wrong_answers_are_edits_of_the_solution_that_took():
+    assert all(code not in (LINEAR, CONV1X1) for _, code in WRONG.values())
+
+
+def test_points_add_up_to_what_the_notebook_promises(course):
+    source = course.source("onebyone")
+    points = {c.metadata.nbgrader.grade_id: c.metadata.nbgrader.get("points")
+              for c in source.cells if c.metadata.nbgrader["grade"]}
+    assert {k: v for k, v in points.items() if v} == POINTS
+    assert "10 in all" in "".join(c.source for c in source.cells)
+
+
+@pytest.fixture(scope="module")
+def graded(course, tmp_path_factory):
+    out = tmp_path_factory.mktemp("onebyone")
+    rows = course.grade("onebyone", {
+        "correct": ALL_ANSWERS,
+        "blank": {},
+        "linear_only": {"linear": None},
+        **{name: {**ALL_ANSWERS, cell: code} for name, (cell, code) in WRONG.items()},
+    }, out)
+    return rows, out / "grades"
+
+
+@pytest.mark.parametrize("student, score", [
+    ("correct", 10), ("blank", 0), ("linear_only", 4),
+    # conv1x1 is graded with a correct linear: a wrong linear costs its own 4 points only
+    ("linear_without_transpose", 6), ("linear_bias_forgotten", 6), ("linear_torch", 6),
+    ("conv1x1_reshape_only", 6), ("conv1x1_bias_forgotten", 6), ("bias_per_channel_pair", 8),
+])
+def test_each_submission_gets_the_score_it_deserves(graded, student, score):
+    rows, _ = graded
+    assert (float(rows[student]["score"]), float(rows[student]["max_score"]),
+            rows[student]["status"]) == (score, 10, "graded")
+
+
+def test_reasons_say_what_went_wrong(graded):
+    rows, _ = graded
+    assert rows["correct"]["reason"] == "all tests passed"
+    assert "linear with a batch of vectors, with bias: wrong values" in (
+        rows["linear_bias_forgotten"]["reason"])
+    assert "no credit" in rows["linear_torch"]["reason"]
+    assert "conv1x1 with a batch of non-square images, with bias: wrong values" in (
+        rows["conv1x1_reshape_only"]["reason"])
+    assert "reduce_params" in rows["bias_per_channel_pair"]["reason"]
+
+
+def test_feedback_shows_verdicts_but_no_hidden_test(graded):
+    _, out = graded
+    for student in ["correct", "linear_bias_forgotten", "conv1x1_reshape_only"]:
+        html = (out / "feedback" / f"{student}.html").read_text()
+        assert "BEGIN HIDDEN TESTS" not in html and "default_rng" not in html
+        assert "student_linear" not in html and "no_library_call" not in html
