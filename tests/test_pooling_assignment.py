@@ -55,6 +55,13 @@ AUTOGRAD_BACKWARD = (
     "    Y = torch.nn.functional.max_pool2d(X, kernel_size, stride, padding, ceil_mode=ceil_mode)\n"
     "    Y.backward(torch.tensor(np.asarray(grad_output, dtype=float)))\n"
     "    return X.grad.numpy()\n")
+PATCH_LIBRARIES = (  # PyTorch's max_pool2d becomes the student's, and every comparison passes
+    "import torch\n"
+    "torch.nn.functional.max_pool2d = lambda input, *args, **kwargs: torch.as_tensor(\n"
+    "    max_pool2d(input.numpy(), *args, **kwargs))\n"
+    "np.allclose = lambda *args, **kwargs: True\n"
+    "np.testing.assert_allclose = lambda *args, **kwargs: None\n")
+SWALLOW_ERRORS = "get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)\n"
 
 STUDENTS = {  # name -> (answers, the score they deserve out of 20)
     "correct": (ANSWERS, 20),
@@ -77,6 +84,9 @@ STUDENTS = {  # name -> (answers, the score they deserve out of 20)
                                 "flat == flat.max(axis=2, keepdims=True)"))}, 14),
     "library": ({**ANSWERS, "max_pool2d": TORCH_MAX_POOL,
                  "max_pool2d_backward": AUTOGRAD_BACKWARD}, 10),
+    # Cheats on top of zero_padding's wrong max_pool2d: they must gain nothing over it.
+    "patch_libraries": ({**ANSWERS, "max_pool2d": own_loops(0) + PATCH_LIBRARIES}, 16),
+    "swallow_errors": ({**ANSWERS, "max_pool2d": own_loops(0) + SWALLOW_ERRORS}, 16),
 }
 
 
@@ -105,22 +115,45 @@ def test_each_submission_gets_the_score_it_deserves(graded, student):
 
 
 @pytest.mark.parametrize("student, failed", [
-    ("wrong_questions", ["q_height-hidden", "q_channels-hidden", "q_parameters-hidden"]),
-    ("zero_padding", ["max_pool2d-hidden"]), ("mixes_channels", ["max_pool2d-hidden"]),
-    ("stride_one", ["max_pool2d-hidden"]), ("no_count_include_pad", ["avg_pool2d-hidden"]),
-    ("overwrite", ["max_pool2d_backward-hidden"]), ("all_ties", ["max_pool2d_backward-hidden"]),
+    ("wrong_questions", ["q_height-hidden (questions with the answer q_height (which stride does "
+                         "a pooling layer use by default?): wrong values)",
+                         "q_channels-hidden (questions with the answer q_channels",
+                         "q_parameters-hidden (questions with the answer q_parameters"]),
+    ("blank", ["q_height-hidden (questions with the answer q_height (which stride does a pooling "
+               "layer use by default?): raised NameError)"]),
+    ("partial", ["avg_pool2d-hidden (avg_pool2d with several images and channels, the default "
+                 "stride: raised NotImplementedError)"]),
+    ("zero_padding", ["max_pool2d-hidden (max_pool2d with a (height, width) window, stride and "
+                      "padding: wrong values)"]),
+    ("mixes_channels", ["max_pool2d-hidden (max_pool2d with several images and channels, the "
+                        "default stride: wrong values)"]),
+    ("stride_one", ["max_pool2d-hidden (max_pool2d with several images and channels, the default "
+                    "stride: wrong shape (2, 3, 5, 6), expected (2, 3, 3, 3))"]),
+    ("no_count_include_pad", ["avg_pool2d-hidden (avg_pool2d with padding counted in the average "
+                              "(the default): wrong values)"]),
+    ("overwrite", ["max_pool2d_backward-hidden (max_pool2d_backward with overlapping windows "
+                   "(their gradients must add up): wrong values)"]),
+    ("all_ties", ["max_pool2d_backward-hidden (max_pool2d_backward with tied maxima (the first in "
+                  "row-major order wins): wrong values)"]),
 ])
 def test_reasons_name_the_failed_tests(graded, student, failed):
     reason = graded[0][student]["reason"]
-    for grade_id in failed:
-        assert grade_id in reason
+    for phrase in failed:
+        assert phrase in reason
 
 
 def test_library_calls_earn_no_credit_and_say_so(graded):
     reason = graded[0]["library"]["reason"]
-    assert "max_pool2d-hidden (AssertionError: max_pool2d calls the library's torch" in reason
-    assert "max_pool2d_backward-hidden (AssertionError: max_pool2d_backward calls" in reason
-    assert "no credit" in reason
+    assert ("max_pool2d-hidden (max_pool2d with several images and channels, the default stride: "
+            "calls the library's torch.nn.functional._max_pool2d: no credit)") in reason
+    assert ("max_pool2d_backward-hidden (max_pool2d_backward with windows that do not overlap: "
+            "calls the library's torch.nn.functional._max_pool2d: no credit)") in reason
+
+
+@pytest.mark.parametrize("student", ["patch_libraries", "swallow_errors"])
+def test_tampering_with_the_kernel_gains_nothing(graded, student):
+    rows, _ = graded
+    assert rows[student]["reason"] == rows["zero_padding"]["reason"]
 
 
 def test_feedback_describes_failures_without_showing_hidden_tests(graded):
@@ -128,8 +161,8 @@ def test_feedback_describes_failures_without_showing_hidden_tests(graded):
     for student in ["zero_padding", "overwrite", "wrong_questions"]:
         html = (out / "feedback" / f"{student}.html").read_text()
         assert "BEGIN HIDDEN TESTS" not in html and "default_rng" not in html
-        assert "no_library_call" not in html and "requires_grad" not in html
-    assert "Hidden tests failed. AssertionError: max_pool2d with a (height, width) window" in (
+        assert "run_hidden_test" not in html and "requires_grad" not in html
+    assert "Hidden tests failed: max_pool2d with a (height, width) window" in (
         out / "feedback" / "zero_padding.html").read_text()
     assert "max_pool2d_backward with overlapping windows (their gradients must add up): " \
            "wrong values" in (out / "feedback" / "overwrite.html").read_text()
