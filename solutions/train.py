@@ -11,7 +11,7 @@ import contextlib
 import math
 import random
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -274,10 +274,49 @@ def test_report(model, splits, config):
             "confusion_matrix": confusion_matrix(labels, predictions, len(splits.classes)).tolist()}
 
 
-def config_from(**options):
-    """A TrainConfig from keyword options, ignoring those that are None (not given)."""
-    names = {f.name for f in fields(TrainConfig)}
-    unknown = set(options) - names
-    if unknown:
-        raise ValueError(f"unknown training options: {', '.join(sorted(unknown))}")
-    return TrainConfig(**{k: v for k, v in options.items() if v is not None})
+#: Augmentation that suits each data set: digits must not be mirrored, photographs can be.
+AUGMENTATION = {"digits": {}, "mnist": {"crop_padding": 2}, "fashion-mnist": {"crop_padding": 2},
+                "cifar10": {"crop_padding": 4, "flip": True}}
+
+
+def train_and_report(model_name, data_name, out, epochs=10, device="auto", data_dir=None, seed=0):
+    """What ``cnnbook train`` does: train, test, and write the run's files into ``out``.
+
+    Writes checkpoint.pt, metrics.json (config, history, test accuracy, confusion matrix) and
+    the figures curves.png, filters.png, feature_maps.png and confusion.png. Returns the
+    metrics as a dict.
+    """
+    import json
+
+    import matplotlib.pyplot as plt
+
+    from solutions import data, models, plots
+
+    select_device(device)  # fail on a wrong name before the data is read
+    if model_name not in models.MODELS:
+        models.build(model_name)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    raw = data.load(data_name, data_dir, seed=seed)
+    splits, (mean, std) = data.standardize(raw)
+    channels, size, _ = splits.image_shape
+    seed_everything(seed)
+    model = models.build(model_name, channels, len(splits.classes), size)
+    config = TrainConfig(epochs=epochs, device=device, seed=seed, **AUGMENTATION[data_name])
+    started = time.perf_counter()
+    history = fit(model, splits, config, checkpoint=out / "checkpoint.pt")
+    metrics = {"model": model_name, "data": data_name, "device": select_device(device).type,
+               "parameters": models.count_parameters(model), "config": asdict(config),
+               "seconds": time.perf_counter() - started, "history": history,
+               "normalization": {"mean": mean.tolist(), "std": std.tolist()},
+               "classes": list(splits.classes), **test_report(model, splits, config)}
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    image = splits.test.tensors[0][0]
+    for name, figure in (("curves", plots.plot_history(history)),
+                         ("filters", plots.plot_filters(model)),
+                         ("feature_maps", plots.plot_feature_maps(
+                             model, image, f"a test image ({splits.classes[splits.test.tensors[1][0]]})")),
+                         ("confusion", plots.plot_confusion(metrics["confusion_matrix"], splits.classes))):
+        figure.savefig(out / f"{name}.png", dpi=100)
+        plt.close(figure)
+    return metrics
