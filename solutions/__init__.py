@@ -5,5 +5,6 @@ notebooks take their solution cells from this package.
 """
 
 from solutions.convolution import conv2d, conv2d_loops, conv_output_size, corr2d
+from solutions.dropout import dropout
 
-__all__ = ["corr2d", "conv_output_size", "conv2d", "conv2d_loops"]
+__all__ = ["corr2d", "conv_output_size", "conv2d", "conv2d_loops", "dropout"]

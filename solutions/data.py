@@ -275,6 +275,28 @@ def random_horizontal_flip(images, p=0.5, generator=None):
     return torch.where(flip[:, None, None, None], images.flip(3), images)
 
 
+def task(splits, classes, per_class=None, seed=0):
+    """A smaller task: only ``classes`` (relabelled 0, 1, ...), and at most ``per_class``
+    training images of each, drawn with ``seed``; validation and test keep all their images.
+    """
+    generator = torch.Generator().manual_seed(seed)
+
+    def restrict(dataset, limit):
+        images, labels = dataset.tensors
+        keep = []
+        for new, old in enumerate(classes):
+            index = torch.nonzero(labels == old).flatten()
+            if limit is not None:
+                index = index[torch.randperm(len(index), generator=generator)][:limit]
+            keep.append((index, new))
+        index = torch.cat([i for i, _ in keep])
+        relabelled = torch.cat([torch.full((len(i),), new) for i, new in keep])
+        return TensorDataset(images[index], relabelled)
+
+    return Splits(restrict(splits.train, per_class), restrict(splits.val, None),
+                  restrict(splits.test, None), tuple(splits.classes[c] for c in classes))
+
+
 def standardize(splits):
     """Normalize all three splits with the training set's per-channel mean and std.
 

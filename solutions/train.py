@@ -193,11 +193,14 @@ def _augmentation(config, generator):
 
 
 def save_checkpoint(path, model, optimizer, config, history, generator):
-    """Write everything needed to continue training: weights, optimizer, RNG states, metrics."""
+    """Write everything needed to continue training: weights, optimizer, RNG states, metrics.
+
+    Only tensors and plain values, so that ``torch.load(weights_only=True)`` reads it: fit draws
+    its random numbers from torch's generators alone (data order, augmentation, dropout).
+    """
     state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
              "config": asdict(config), "history": history,
              "rng": {"torch": torch.get_rng_state(), "data": generator.get_state(),
-                     "numpy": np.random.get_state(), "python": random.getstate(),
                      "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -207,13 +210,11 @@ def save_checkpoint(path, model, optimizer, config, history, generator):
 
 def load_checkpoint(path, model, optimizer, generator):
     """Restore a checkpoint written by save_checkpoint; return its history."""
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    state = torch.load(path, map_location="cpu", weights_only=True)
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     generator.set_state(state["rng"]["data"])
     torch.set_rng_state(state["rng"]["torch"])
-    np.random.set_state(state["rng"]["numpy"])
-    random.setstate(state["rng"]["python"])
     if state["rng"]["cuda"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["rng"]["cuda"])
     return state["history"]

@@ -11,6 +11,8 @@ from torch.utils.data import TensorDataset
 from solutions import data, models, train
 from solutions.train import TrainConfig
 
+torch.set_num_threads(1)  # tiny networks: one thread is fastest, and the CPU is shared
+
 
 @pytest.fixture(scope="module")
 def tiny():
