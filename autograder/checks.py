@@ -63,3 +63,25 @@ def assert_matches(actual, expected, what, rtol=1e-5, atol=1e-6):
         f"{what}: wrong shape {actual.shape}, expected {expected.shape}")
     assert np.all(np.isfinite(actual)), f"{what}: the result has NaN or infinite values"
     assert np.allclose(actual, expected, rtol=rtol, atol=atol), f"{what}: wrong values"
+
+
+@contextlib.contextmanager
+def no_calls_to(exercise, *modules):
+    """Fail the enclosed call if it runs Python code of ``modules`` (e.g. "solutions",
+    "torch.optim.lr_scheduler"): the course's own answer or the library's, instead of the
+    student's."""
+    caught = []
+
+    def profile(frame, event, arg):
+        if event == "call" and not caught:
+            module = frame.f_globals.get("__name__", "")
+            if any(module == m or module.startswith(m + ".") for m in modules):
+                caught.append(f"{module}.{frame.f_code.co_name}")
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        yield
+    finally:
+        sys.setprofile(previous)
+    assert not caught, f"{exercise} calls {caught[0]}: implement it yourself, no credit otherwise"

@@ -26,7 +26,7 @@ def recipe(epochs, device):
     model = models.lenet()
     config = train.TrainConfig(epochs=epochs, device=device, progress=False)
     history = train.fit(model, splits, config)
-    accuracy = train.test_report(model, splits, config)["test_accuracy"]
+    accuracy = train.test_report(model, splits)["test_accuracy"]
     throughput = sum(len(splits.train) for _ in history) / sum(h["seconds"] for h in history)
     return time.perf_counter() - start, accuracy, throughput
 

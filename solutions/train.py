@@ -267,7 +267,7 @@ def fit(model, splits, config, checkpoint=None, resume=False):
     return history
 
 
-def test_report(model, splits, config):
+def test_report(model, splits):
     """Accuracy and confusion matrix of the trained model on the test split."""
     device = next(model.parameters()).device
     labels, predictions = predict(model, batches(splits.test, 512, device))
@@ -310,7 +310,7 @@ def train_and_report(model_name, data_name, out, epochs=10, device="auto", data_
                "parameters": models.count_parameters(model), "config": asdict(config),
                "seconds": time.perf_counter() - started, "history": history,
                "normalization": {"mean": mean.tolist(), "std": std.tolist()},
-               "classes": list(splits.classes), **test_report(model, splits, config)}
+               "classes": list(splits.classes), **test_report(model, splits)}
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     image = splits.test.tensors[0][0]
     for name, figure in (("curves", plots.plot_history(history)),

@@ -9,6 +9,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from solutions.train import TrainConfig, fit
+
 
 def load_pretrained(model, path):
     """Load weights from a local file into ``model``: a state_dict, or a checkpoint of fit().
@@ -50,3 +52,15 @@ def freeze_features(model):
     for parameter in model[-1].parameters():
         parameter.requires_grad_(True)
     return model
+
+
+def fine_tune(model, splits, epochs=30, lr=2e-3, seed=0):
+    """Train every parameter of a pretrained model on ``splits``, with a learning rate below
+    the 3e-3 used from scratch, so that the pretrained weights are adjusted, not overwritten.
+
+    Unfreezes all parameters, then runs solutions.train.fit (Adam, cosine schedule); returns
+    its history. The model is trained in place.
+    """
+    for parameter in model.parameters():
+        parameter.requires_grad_(True)
+    return fit(model, splits, TrainConfig(epochs=epochs, lr=lr, seed=seed, progress=False))

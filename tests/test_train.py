@@ -202,7 +202,7 @@ def test_test_report_has_accuracy_and_confusion(tiny):
     train.seed_everything(0)
     net = models.lenet(image_size=12)
     train.fit(net, tiny, quiet(epochs=1))
-    report = train.test_report(net, tiny, quiet())
+    report = train.test_report(net, tiny)
     matrix = np.array(report["confusion_matrix"])
     assert matrix.shape == (10, 10) and matrix.sum() == len(tiny.test)
     assert report["test_accuracy"] == pytest.approx(np.trace(matrix) / matrix.sum())
