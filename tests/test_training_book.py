@@ -37,7 +37,7 @@ def test_chapter_figures_are_drawn(book, chapter):  # noqa: F811
     images = re.findall(r'<img[^>]+src="([^"]+\.png)"', page)
     assert images, f"{chapter} has no figure"
     for src in images:
-        assert (book / "book" / src).resolve().stat().st_size > 10_000
+        assert (book / "book" / src).resolve().stat().st_size > 3_000  # a drawn figure, not a blank
 
 
 @pytest.mark.parametrize("chapter, assignment", ASSIGNMENT_LINKS.items())
