@@ -29,6 +29,7 @@ LIBRARY_OPERATIONS = {
     "attention": {"torch": ("*attention*",)},
     # Masked arrays do a masked mean or max in one call.
     "masked reduction": {"torch.masked": ("*",), "numpy.ma": ("*",)},
+    "lr scheduler": {"torch.optim.lr_scheduler": ("*",)},
 }
 
 

@@ -46,6 +46,15 @@ def grade_command(args):
     print(f"wrote {args.out}/grades.csv ({len(results)} rows), summary.md and scores.png")
 
 
+def train_command(args):
+    from solutions.train import train_and_report
+
+    metrics = train_and_report(args.model, args.data, args.out or f"runs/{args.model}-{args.data}",
+                               epochs=args.epochs, device=args.device, data_dir=args.data_dir)
+    print(f"wrote {args.out or f'runs/{args.model}-{args.data}'}: checkpoint.pt, metrics.json, plots")
+    print(f"test_accuracy={metrics['test_accuracy']:.3f}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="cnnbook", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -76,6 +85,15 @@ def main(argv=None):
     p.add_argument("--memory-mb", type=int, default=Limits.memory_mb,
                    help="address space of a submission's kernel (default %(default)s)")
     p.set_defaults(run=grade_command)
+
+    p = commands.add_parser("train", help="train a network, e.g. LeNet on the bundled digits")
+    p.add_argument("--model", default="lenet", help="lenet, lenet5, vgg or resnet")
+    p.add_argument("--data", default="digits", help="digits, mnist, fashion-mnist or cifar10")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    p.add_argument("--data-dir", help="folder with the MNIST/Fashion-MNIST/CIFAR-10 files")
+    p.add_argument("--out", help="folder for the run's files (default runs/MODEL-DATA)")
+    p.set_defaults(run=train_command)
 
     args = parser.parse_args(argv)
     if args.command == "release" and not (args.all or args.assignments):

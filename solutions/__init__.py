@@ -5,6 +5,7 @@ notebooks take their solution cells from this package.
 """
 
 from solutions.convolution import conv2d, conv2d_loops, conv_output_size, corr2d
+from solutions.dropout import dropout
 from solutions.multichannel import corr2d_multi_in, corr2d_multi_in_out
 from solutions.onebyone import conv1x1, linear
 from solutions.padding import pad2d
@@ -15,4 +16,4 @@ from solutions.stride import corr2d_strided, receptive_field
 __all__ = ["corr2d", "conv_output_size", "conv2d", "conv2d_loops", "pad2d", "corr2d_strided",
            "receptive_field", "corr2d_multi_in", "corr2d_multi_in_out", "linear", "conv1x1",
            "pool_output_size", "max_pool2d", "avg_pool2d", "max_pool2d_backward",
-           "avg_pool2d_backward"]
+           "avg_pool2d_backward", "dropout"]
