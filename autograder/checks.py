@@ -5,19 +5,28 @@ Messages never print the hidden inputs, so a failing hidden test tells a student
 """
 
 import contextlib
+import fnmatch
 import sys
 
 import numpy as np
 
-#: Names of library functions that *are* the exercise; calling one earns no credit.
+#: Library functions that *are* an exercise, by kind: a module (with its submodules) -> fnmatch
+#: patterns of function names. A student's function that calls one earns no credit for it.
 LIBRARY_OPERATIONS = {
-    "torch": ("conv", "convolution"),
-    "scipy": ("correlate", "convolve", "fftconvolve", "oaconvolve"),
+    "convolution": {"torch": ("conv*", "_convolution*"),
+                    "scipy": ("correlate*", "convolve*", "fftconvolve*", "oaconvolve*")},
+    "batch norm": {"torch": ("*batch_norm*", "fuse_conv_bn*")},
+    # A backward pass done for you: the exercise is to derive it.
+    "autograd": {"torch": ("backward", "grad", "vjp", "jacobian", "jacrev", "jacfwd")},
+    "softmax": {"torch": ("*softmax*",), "scipy": ("*softmax*",)},
+    "attention": {"torch": ("*attention*",)},
+    # Masked arrays do a masked mean or max in one call.
+    "masked reduction": {"torch.masked": ("*",), "numpy.ma": ("*",)},
 }
 
 
-def _library_operation(frame, event, arg):
-    """Name of the library convolution being entered by this profile event, or None."""
+def _library_operation(frame, event, arg, kinds):
+    """Name of the library operation of one of ``kinds`` entered by this profile event, or None."""
     if event == "c_call":
         module, name = getattr(arg, "__module__", None) or "", getattr(arg, "__name__", "")
         self_type = type(getattr(arg, "__self__", None))
@@ -26,21 +35,28 @@ def _library_operation(frame, event, arg):
         module, name = frame.f_globals.get("__name__", ""), frame.f_code.co_name
     else:
         return None
-    root = module.split(".")[0]
-    if root == "torch" and (name in ("convolution", "_convolution") or name.startswith("conv")):
-        return f"{module}.{name}"
-    if root == "scipy" and name.startswith(LIBRARY_OPERATIONS["scipy"]):
-        return f"{module}.{name}"
+    for kind in kinds:
+        for library, patterns in LIBRARY_OPERATIONS[kind].items():
+            if ((module == library or module.startswith(library + "."))
+                    and any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)):
+                return f"{module}.{name}"
     return None
 
 
 @contextlib.contextmanager
-def no_library_convolution(exercise):
-    """Fail the enclosed call if it reaches PyTorch's or SciPy's convolution."""
+def no_library_call(exercise, *kinds):
+    """Fail the enclosed call if it reaches a library operation of one of ``kinds``.
+
+    kinds: keys of ``LIBRARY_OPERATIONS``, e.g. ``no_library_call("batch_norm", "batch norm")``.
+    Raises KeyError for an unknown kind.
+    """
+    unknown = [kind for kind in kinds if kind not in LIBRARY_OPERATIONS]
+    if unknown:
+        raise KeyError(f"unknown kinds of library operation: {unknown}")
     caught = []
 
     def profile(frame, event, arg):
-        name = _library_operation(frame, event, arg)
+        name = _library_operation(frame, event, arg, kinds)
         if name and not caught:
             caught.append(name)
 
@@ -52,6 +68,11 @@ def no_library_convolution(exercise):
         sys.setprofile(previous)
     assert not caught, (
         f"{exercise} calls the library's {caught[0]}: implement it yourself, no credit otherwise")
+
+
+def no_library_convolution(exercise):
+    """Fail the enclosed call if it reaches PyTorch's or SciPy's convolution."""
+    return no_library_call(exercise, "convolution")
 
 
 def assert_matches(actual, expected, what, rtol=1e-5, atol=1e-6):
