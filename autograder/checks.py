@@ -43,6 +43,15 @@ def _library_operation(frame, event, arg, kinds):
     return None
 
 
+def _importing(frame):
+    """Whether ``frame`` runs as part of an import (a library loading itself is not a call)."""
+    while frame is not None:
+        if frame.f_globals.get("__name__") == "importlib._bootstrap":
+            return True
+        frame = frame.f_back
+    return False
+
+
 @contextlib.contextmanager
 def no_library_call(exercise, *kinds):
     """Fail the enclosed call if it reaches a library operation of one of ``kinds``.
@@ -56,8 +65,10 @@ def no_library_call(exercise, *kinds):
     caught = []
 
     def profile(frame, event, arg):
+        if caught:
+            return
         name = _library_operation(frame, event, arg, kinds)
-        if name and not caught:
+        if name and not _importing(frame):
             caught.append(name)
 
     previous = sys.getprofile()

@@ -96,3 +96,16 @@ def test_an_unknown_kind_is_an_error_not_a_silent_pass():
     with pytest.raises(KeyError, match="unknown kinds of library operation"):
         with no_library_call("sort", "sorting"):
             pass
+
+
+def test_a_library_importing_itself_is_not_a_call(tmp_path, monkeypatch):
+    """Lazy imports (numpy.ma, say) run library code; only the student's own calls count."""
+    (tmp_path / "softmax_at_import.py").write_text(
+        "import torch\n"
+        "TABLE = torch.softmax(torch.zeros(3), 0)\n"
+        "def use():\n"
+        "    return torch.softmax(torch.zeros(3), 0)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with no_library_call("the exercise", "softmax"):
+        import softmax_at_import
+    assert "torch.softmax" in caught(["softmax"], softmax_at_import.use)
