@@ -1,7 +1,6 @@
 """The built book: every chapter rendered with its figures and math, offline, and no answers."""
 
 import html
-import inspect
 import re
 import subprocess
 import sys
@@ -10,8 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-import solutions.convolution
+from autograder.course import assignment_names
 from tests.conftest import REPO, solution_statements
+from tests.test_assignments import included_solutions
 
 HTML = REPO / "_build" / "html"
 TAGS = re.compile(r"<[^>]+>")
@@ -55,10 +55,37 @@ def test_convolution_chapter_has_its_sections_and_computed_results(book):
     assert "3x3 stride 2, then 3x3: (7, 7)" in text
 
 
-def test_figures_are_drawn_and_shipped(book):
-    page = (book / "book" / "convolution.html").read_text()
+def test_batchnorm_chapter_has_its_sections_and_computed_results(book):
+    text = page_text(book / "book" / "batchnorm.html")
+    for heading in ["Why normalize: conditioning", "The formula", "Training and evaluation",
+                    "Where BN sits in a network", "Folding BN into the convolution",
+                    "The backward pass", "Assignment"]:
+        assert heading in text
+    assert "PyTorch's running_var:         1.6000" in text  # momentum 0.1, unbiased variance
+    assert "batch_norm's running_var:      1.6000" in text
+    assert "eps inside the root:  [-0.775 -0.258  0.258  0.775]" in text
+    assert re.search(r"max difference from conv \+ BN: \d\.\d+e-1[5-7]", text)
+
+
+def test_masks_chapter_works_through_the_example_with_computed_numbers(book):
+    text = page_text(book / "book" / "masks.html")
+    for heading in ["Batching sentences needs padding", "Padding corrupts pooling and softmax",
+                    "One convention: True means ignore", "The look-ahead mask",
+                    "No gradient reaches the padding", "The other mask: segmentation"]:
+        assert heading in text
+    assert "{'<pad>': 0, 'I': 1, 'like': 2, 'cats': 3, 'He': 4, 'does': 5, 'not': 6}" in text
+    assert "array([[1, 2, 3, 0, 0],\n       [4, 5, 6, 2, 3]])" in text
+    assert "max with padding: 0.0  masked_max: -1.0" in text
+    assert "softmax of -inf scores: [nan nan nan nan]" in text
+    assert "masked_softmax:         [0. 0. 0. 0.]" in text
+    assert "masked mean: gradient size per position [0.471 0.471 0.471 0.    0.   ]" in text
+
+
+@pytest.mark.parametrize("chapter, figures", [("convolution", 2), ("batchnorm", 3), ("masks", 2)])
+def test_figures_are_drawn_and_shipped(book, chapter, figures):
+    page = (book / "book" / f"{chapter}.html").read_text()
     images = re.findall(r'<img[^>]+src="([^"]+\.png)"', page)
-    assert len(images) >= 2
+    assert len(images) >= figures
     for src in images:
         assert (book / "book" / src).resolve().stat().st_size > 10_000
 
@@ -78,10 +105,10 @@ def test_no_page_loads_anything_from_the_network(book):
 
 
 def solution_lines():
-    """Distinctive lines of the reference code that students write themselves."""
-    for function in [solutions.convolution.corr2d, solutions.convolution.conv_output_size,
-                     solutions.convolution.conv2d_loops]:
-        yield from solution_statements(inspect.getsource(function))
+    """Distinctive lines of the reference code that students write themselves, every assignment."""
+    for assignment in assignment_names():
+        for _, source in included_solutions(assignment):
+            yield from solution_statements(source)
 
 
 def test_no_solution_or_hidden_test_reaches_the_book(book):
@@ -95,9 +122,10 @@ def test_no_solution_or_hidden_test_reaches_the_book(book):
         assert not leaked, f"{path} shows solution code: {leaked[:2]}"
 
 
-def test_assignment_is_downloadable_from_its_chapter(book):
-    page = (book / "book" / "convolution.html").read_text()
-    link = re.search(r'href="([^"]*_downloads/[^"]*convolution\.ipynb)"', page)
+@pytest.mark.parametrize("chapter", ["convolution", "batchnorm", "masks"])
+def test_assignment_is_downloadable_from_its_chapter(book, chapter):
+    page = (book / "book" / f"{chapter}.html").read_text()
+    link = re.search(rf'href="([^"]*_downloads/[^"]*{chapter}\.ipynb)"', page)
     assert link, "the chapter links to its assignment notebook"
     released = (book / "book" / link.group(1)).resolve()
     assert "raise NotImplementedError()" in released.read_text()
