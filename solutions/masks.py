@@ -135,7 +135,7 @@ def check_attention_args(query, key, value):
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, key_padding_mask=None,
                                  is_causal=False):
-    """Attention softmax(q k^T / sqrt(E)) v, as ``torch.nn.functional.scaled_dot_product_attention``.
+    """Attention softmax(q k^T / sqrt(E)) v, as torch.nn.functional.scaled_dot_product_attention.
 
     query: (..., L, E), key: (..., S, E), value: (..., S, E_v), the leading axes broadcast
     (batch, heads). Returns (..., L, E_v): each query's weights over the S keys, times the values.

@@ -191,7 +191,8 @@ def test_attention_gives_padded_keys_and_values_no_gradient(seed):
     out = F.scaled_dot_product_attention(torch.tensor(q), k_t, v_t,
                                          attn_mask=torch.tensor(~pad[:, None, :]))
     out.backward(torch.tensor(upstream))
-    for theirs, x, attend in ((k_t.grad, k, lambda k: (q, k, v)), (v_t.grad, v, lambda v: (q, k, v))):
+    for theirs, x, attend in ((k_t.grad, k, lambda k: (q, k, v)),
+                              (v_t.grad, v, lambda v: (q, k, v))):
         ours = numerical_gradient(
             lambda a: scaled_dot_product_attention(*attend(a), key_padding_mask=pad), x, upstream)
         np.testing.assert_allclose(ours, theirs.numpy(), atol=1e-7)
