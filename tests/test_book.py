@@ -48,10 +48,37 @@ def test_pooling_chapter_has_its_sections_figures_and_computed_results(book):
     assert re.search(r'href="[^"]*_downloads/[^"]*pooling\.ipynb"', page)
 
 
-def test_figures_are_drawn_and_shipped(book):
-    page = (book / "book" / "convolution.html").read_text()
+def test_batchnorm_chapter_has_its_sections_and_computed_results(book):
+    text = page_text(book / "book" / "batchnorm.html")
+    for heading in ["Why normalize: conditioning", "The formula", "Training and evaluation",
+                    "Where BN sits in a network", "Folding BN into the convolution",
+                    "The backward pass", "Assignment"]:
+        assert heading in text
+    assert "PyTorch's running_var:         1.6000" in text  # momentum 0.1, unbiased variance
+    assert "batch_norm's running_var:      1.6000" in text
+    assert "eps inside the root:  [-0.775 -0.258  0.258  0.775]" in text
+    assert re.search(r"max difference from conv \+ BN: \d\.\d+e-1[5-7]", text)
+
+
+def test_masks_chapter_works_through_the_example_with_computed_numbers(book):
+    text = page_text(book / "book" / "masks.html")
+    for heading in ["Batching sentences needs padding", "Padding corrupts pooling and softmax",
+                    "One convention: True means ignore", "The look-ahead mask",
+                    "No gradient reaches the padding", "The other mask: segmentation"]:
+        assert heading in text
+    assert "{'<pad>': 0, 'I': 1, 'like': 2, 'cats': 3, 'He': 4, 'does': 5, 'not': 6}" in text
+    assert "array([[1, 2, 3, 0, 0],\n       [4, 5, 6, 2, 3]])" in text
+    assert "max with padding: 0.0  masked_max: -1.0" in text
+    assert "softmax of -inf scores: [nan nan nan nan]" in text
+    assert "masked_softmax:         [0. 0. 0. 0.]" in text
+    assert "masked mean: gradient size per position [0.471 0.471 0.471 0.    0.   ]" in text
+
+
+@pytest.mark.parametrize("chapter, figures", [("convolution", 2), ("batchnorm", 3), ("masks", 2)])
+def test_figures_are_drawn_and_shipped(book, chapter, figures):
+    page = (book / "book" / f"{chapter}.html").read_text()
     images = re.findall(r'<img[^>]+src="([^"]+\.png)"', page)
-    assert len(images) >= 2
+    assert len(images) >= figures
     for src in images:
         assert (book / "book" / src).resolve().stat().st_size > 10_000
 
@@ -92,9 +119,10 @@ def test_no_solution_or_hidden_test_reaches_the_book(book):
         assert not leaked, f"{path} shows solution code: {leaked[:2]}"
 
 
-def test_assignment_is_downloadable_from_its_chapter(book):
-    page = (book / "book" / "convolution.html").read_text()
-    link = re.search(r'href="([^"]*_downloads/[^"]*convolution\.ipynb)"', page)
+@pytest.mark.parametrize("chapter", ["convolution", "batchnorm", "masks"])
+def test_assignment_is_downloadable_from_its_chapter(book, chapter):
+    page = (book / "book" / f"{chapter}.html").read_text()
+    link = re.search(rf'href="([^"]*_downloads/[^"]*{chapter}\.ipynb)"', page)
     assert link, "the chapter links to its assignment notebook"
     released = (book / "book" / link.group(1)).resolve()
     assert "raise NotImplementedError()" in released.read_text()

@@ -1,0 +1,123 @@
+"""The batchnorm assignment graded end to end: honest, partial, the usual mistakes and cheating."""
+
+import inspect
+
+import pytest
+
+import solutions.batchnorm
+
+ALL_ANSWERS = {"batch_norm": None, "batch_norm_backward": None, "fuse_conv_bn": None}
+POINTS = {"batch_norm-training-hidden": 3, "batch_norm-running-hidden": 2,
+          "batch_norm-eval-hidden": 1, "batch_norm_backward-hidden": 2, "fuse_conv_bn-hidden": 2}
+
+
+def variant(function, *replacements):
+    """The reference function's source with each (old, new) replaced: one typical mistake."""
+    source = inspect.getsource(function)
+    for old, new in replacements:
+        assert old in source, f"{function.__name__} no longer contains {old!r}"
+        source = source.replace(old, new)
+    return source
+
+
+MISTAKES = {  # name -> (solution cell, wrong code), one mistake each
+    "biased_running_var": ("batch_norm", variant(
+        solutions.batchnorm.batch_norm, ("momentum * var * m / (m - 1)", "momentum * var"))),
+    "momentum_on_the_old_value": ("batch_norm", variant(
+        solutions.batchnorm.batch_norm,
+        ("(1 - momentum) * running_mean + momentum * mean",
+         "momentum * running_mean + (1 - momentum) * mean"),
+        ("(1 - momentum) * running_var + momentum * var",
+         "momentum * running_var + (1 - momentum) * var"))),
+    "eps_outside_the_root": ("batch_norm", variant(
+        solutions.batchnorm.batch_norm,
+        ("np.sqrt(per_channel(var, input.ndim) + eps)",
+         "(np.sqrt(per_channel(var, input.ndim)) + eps)"))),
+    "batch_statistics_in_eval": ("batch_norm", variant(
+        solutions.batchnorm.batch_norm, ("    if training:\n", "    if True:\n"))),
+    "running_statistics_not_in_place": ("batch_norm", variant(
+        solutions.batchnorm.batch_norm,
+        ("running_mean[...] = ", "running_mean = "), ("running_var[...] = ", "running_var = "))),
+    "torch_batch_norm": ("batch_norm", (
+        "import torch\n"
+        "def batch_norm(input, running_mean, running_var, weight=None, bias=None,\n"
+        "               training=False, momentum=0.1, eps=1e-5):\n"
+        "    t = lambda a: None if a is None else torch.from_numpy(np.asarray(a, dtype=float))\n"
+        "    return torch.nn.functional.batch_norm(t(input), t(running_mean), t(running_var),\n"
+        "        t(weight), t(bias), training, momentum, eps).numpy()\n")),
+    "backward_without_the_statistics": ("batch_norm_backward", variant(
+        solutions.batchnorm.batch_norm_backward,
+        ("(g - g.mean(axis=axes, keepdims=True)\n"
+         "                  - x_hat * (g * x_hat).mean(axis=axes, keepdims=True)) / std",
+         "g / std"))),
+    "backward_by_autograd": ("batch_norm_backward", (
+        "import torch\n"
+        "def batch_norm_backward(grad_output, input, weight=None, eps=1e-5):\n"
+        "    x = torch.tensor(input, requires_grad=True)\n"
+        "    c = x.shape[1]\n"
+        "    w = torch.tensor(np.ones(c) if weight is None else weight, requires_grad=True)\n"
+        "    b = torch.zeros(c, dtype=torch.float64, requires_grad=True)\n"
+        "    axes = channel_axes(input)\n"
+        "    x_hat = (x - x.mean(dim=axes, keepdim=True)) / torch.sqrt(\n"
+        "        x.var(dim=axes, unbiased=False, keepdim=True) + eps)\n"
+        "    shape = per_channel(np.ones(c), x.ndim).shape\n"
+        "    (x_hat * w.reshape(shape) + b.reshape(shape)).backward(torch.tensor(grad_output))\n"
+        "    return x.grad.numpy(), w.grad.numpy(), b.grad.numpy()\n")),
+    "fused_bias_without_the_mean": ("fuse_conv_bn", variant(
+        solutions.batchnorm.fuse_conv_bn, ("(conv_bias - bn_mean) * scale", "conv_bias * scale"))),
+}
+
+
+def test_points_add_up_to_what_the_notebook_promises(course):
+    cells = course.source("batchnorm").cells
+    points = {c.metadata.nbgrader.grade_id: c.metadata.nbgrader.get("points")
+              for c in cells if c.metadata.nbgrader["grade"]}
+    assert {k: v for k, v in points.items() if v} == POINTS
+    assert "10 in all" in "".join(c.source for c in cells)
+
+
+@pytest.fixture(scope="module")
+def graded(course, tmp_path_factory):
+    """One batch, two workers: honest, blank, partial, mistaken and cheating submissions."""
+    out = tmp_path_factory.mktemp("batchnorm")
+    rows = course.grade("batchnorm", {
+        "correct": ALL_ANSWERS,
+        "blank": {},
+        "partial": {"batch_norm": None},
+        **{name: {**ALL_ANSWERS, cell: code} for name, (cell, code) in MISTAKES.items()},
+    }, out)
+    return rows, out / "grades"
+
+
+@pytest.mark.parametrize("student, score", [
+    ("correct", 10), ("blank", 0), ("partial", 6),
+    ("biased_running_var", 8), ("momentum_on_the_old_value", 8),
+    ("eps_outside_the_root", 6), ("batch_statistics_in_eval", 9),
+    ("running_statistics_not_in_place", 8), ("torch_batch_norm", 4),
+    ("backward_without_the_statistics", 8), ("backward_by_autograd", 8),
+    ("fused_bias_without_the_mean", 8),
+])
+def test_each_submission_gets_the_score_it_deserves(graded, student, score):
+    rows, _ = graded
+    row = rows[student]
+    assert (float(row["score"]), float(row["max_score"]), row["status"]) == (score, 10, "graded")
+
+
+def test_reasons_name_the_failed_tests(graded):
+    rows, _ = graded
+    assert rows["correct"]["reason"] == "all tests passed"
+    assert "batch_norm-running-hidden" in rows["biased_running_var"]["reason"]
+    assert "batch_norm-training-hidden" in rows["eps_outside_the_root"]["reason"]
+    assert "batch_norm-eval-hidden" in rows["batch_statistics_in_eval"]["reason"]
+    for cheat in ("torch_batch_norm", "backward_by_autograd"):
+        assert "torch" in rows[cheat]["reason"] and "no credit" in rows[cheat]["reason"]
+
+
+def test_feedback_shows_verdicts_but_no_hidden_test(graded):
+    _, out = graded
+    for student in ["correct", "blank", "biased_running_var", "torch_batch_norm"]:
+        html = (out / "feedback" / f"{student}.html").read_text()
+        assert "BEGIN HIDDEN TESTS" not in html and "default_rng" not in html
+        assert "no_library_call" not in html and "assert_matches" not in html
+    wrong = (out / "feedback" / "biased_running_var.html").read_text()
+    assert "running_var after one step on a small batch (m = 3)" in wrong
