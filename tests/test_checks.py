@@ -133,7 +133,8 @@ def test_a_matrix_product_is_not_the_linear_layer_of_the_library():
         np.ones((2, 3)) @ np.ones((3, 4))
 
 
-T = torch.tensor(np.random.default_rng(0).normal(size=(2, 3, 5, 5)))
+XN = np.random.default_rng(0).normal(size=(2, 3, 5, 5))
+T = torch.tensor(XN)
 
 
 def caught(kinds, call):
@@ -154,9 +155,9 @@ def caught(kinds, call):
     (["softmax"], lambda: F.softmax(T, -1)),
     (["softmax"], lambda: T.softmax(-1)),
     (["softmax"], lambda: torch.softmax(T, -1)),
-    (["softmax"], lambda: scipy.special.softmax(X, -1)),
+    (["softmax"], lambda: scipy.special.softmax(XN, -1)),
     (["attention"], lambda: F.scaled_dot_product_attention(T, T, T)),
-    (["masked reduction"], lambda: np.ma.masked_array(X, X > 0).mean(axis=1)),
+    (["masked reduction"], lambda: np.ma.masked_array(XN, XN > 0).mean(axis=1)),
     (["masked reduction"], lambda: torch.masked.amax(T, 1, mask=T > 0)),
     (["convolution", "batch norm"], lambda: F.batch_norm(T, None, None, training=True)),
 ])
