@@ -27,6 +27,16 @@ WRONG = {  # typical wrong answers: name -> (cell, code)
     "bias_forgotten": ("layer", LAYER.format(weight=(64, 3, 3, 3), params=64 * 3 * 3 * 3)),
     "in_and_out_swapped": ("layer", LAYER.format(weight=(3, 64, 3, 3), params=1792)),
 }
+AVERAGED = WRONG["channels_averaged"][1]
+CHEATS = {  # cheats on top of channels_averaged's wrong answer: they must gain nothing over it
+    "patch_libraries": ("corr2d_multi_in", AVERAGED + (  # PyTorch's conv2d becomes the student's
+        "import torch\n"
+        "torch.nn.functional.conv2d = lambda input, weight, *args: torch.as_tensor(\n"
+        "    corr2d_multi_in(input[0].numpy(), weight[0].numpy()))[None, None]\n"
+        "np.allclose = lambda *args, **kwargs: True\n")),
+    "swallow_errors": ("corr2d_multi_in", AVERAGED + (
+        "get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)\n")),
+}
 
 
 def test_points_add_up_to_what_the_notebook_promises(course):
@@ -44,7 +54,8 @@ def graded(course, tmp_path_factory):
         "correct": ALL_ANSWERS,
         "blank": {},
         "corr2d_only": {"corr2d": None},
-        **{name: {**ALL_ANSWERS, cell: code} for name, (cell, code) in WRONG.items()},
+        **{name: {**ALL_ANSWERS, cell: code}
+           for name, (cell, code) in {**WRONG, **CHEATS}.items()},
     }, out)
     return rows, out / "grades"
 
@@ -54,6 +65,7 @@ def graded(course, tmp_path_factory):
     # corr2d_multi_in_out is built on corr2d_multi_in, so it fails with it
     ("channels_not_summed", 4), ("channels_averaged", 4),
     ("channels_last", 7), ("torch", 7), ("bias_forgotten", 7), ("in_and_out_swapped", 7),
+    ("patch_libraries", 4), ("swallow_errors", 4),
 ])
 def test_each_submission_gets_the_score_it_deserves(graded, student, score):
     rows, _ = graded
@@ -61,16 +73,41 @@ def test_each_submission_gets_the_score_it_deserves(graded, student, score):
             rows[student]["status"]) == (score, 10, "graded")
 
 
-def test_reasons_say_what_went_wrong(graded):
+@pytest.mark.parametrize("student, failed", [
+    ("correct", ["all tests passed"]),
+    ("corr2d_only", ["corr2d_multi_in-hidden (corr2d_multi_in with three input channels: raised "
+                     "NotImplementedError)"]),
+    ("channels_not_summed", ["corr2d_multi_in-hidden (corr2d_multi_in with three input channels: "
+                             "wrong shape (3, 3, 5), expected (3, 5))"]),
+    ("channels_averaged", ["corr2d_multi_in-hidden (corr2d_multi_in with three input channels: "
+                           "wrong values)",
+                           "corr2d_multi_in_out-hidden (corr2d_multi_in_out with more output than "
+                           "input channels: wrong values)"]),
+    ("channels_last", ["corr2d_multi_in_out-hidden (corr2d_multi_in_out with more output than "
+                       "input channels: wrong shape (3, 3, 4), expected (4, 3, 3))"]),
+    ("torch", ["corr2d_multi_in_out-hidden (corr2d_multi_in_out with more output than input "
+               "channels: calls the library's torch.conv2d: no credit)"]),
+    ("bias_forgotten", ["layer-hidden (layer with the answers (weight_shape, num_params, "
+                        "output_shape): value 2 of 3: wrong values)"]),
+    ("in_and_out_swapped", ["layer-hidden (layer with the answers (weight_shape, num_params, "
+                            "output_shape): value 1 of 3: value 1 of 4: wrong values)"]),
+])
+def test_reasons_name_the_failed_tests(graded, student, failed):
+    reason = graded[0][student]["reason"]
+    for phrase in failed:
+        assert phrase in reason
+
+
+@pytest.mark.parametrize("student", CHEATS)
+def test_tampering_with_the_kernel_gains_nothing(graded, student):
     rows, _ = graded
-    assert rows["correct"]["reason"] == "all tests passed"
-    assert "wrong shape" in rows["channels_not_summed"]["reason"]
-    assert "corr2d_multi_in with three input channels: wrong values" in (
-        rows["channels_averaged"]["reason"])
-    assert "wrong shape" in rows["channels_last"]["reason"]
-    assert "no credit" in rows["torch"]["reason"]
-    assert "num_params" in rows["bias_forgotten"]["reason"]
-    assert "weight_shape" in rows["in_and_out_swapped"]["reason"]
+    assert hidden_failures(rows[student]) == hidden_failures(rows["channels_averaged"])
+
+
+def hidden_failures(row):
+    """The failed hidden tests of a row's reason (a cheat may well pass the visible ones)."""
+    return [part for part in row["reason"].removeprefix("failed: ").split("; ")
+            if "-hidden (" in part]
 
 
 def test_feedback_shows_verdicts_but_no_hidden_test(graded):
@@ -78,4 +115,4 @@ def test_feedback_shows_verdicts_but_no_hidden_test(graded):
     for student in ["correct", "channels_not_summed", "bias_forgotten"]:
         html = (out / "feedback" / f"{student}.html").read_text()
         assert "BEGIN HIDDEN TESTS" not in html and "default_rng" not in html
-        assert "torch.nn.Conv2d(3, 64" not in html and "no_library_convolution" not in html
+        assert "torch.nn.Conv2d(3, 64" not in html and "run_hidden_test" not in html

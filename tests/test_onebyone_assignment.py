@@ -31,6 +31,16 @@ WRONG = {  # typical wrong answers: name -> (cell, code)
         "direct_params = 256 * 256 * 3 * 3 + 256\n"
         "bottleneck_params = 70016\n")),
 }
+NO_BIAS = WRONG["linear_bias_forgotten"][1]
+CHEATS = {  # cheats on top of linear_bias_forgotten's wrong linear: they must gain nothing over it
+    "patch_libraries": ("linear", NO_BIAS + (  # PyTorch's linear becomes the student's
+        "import torch\n"
+        "torch.nn.functional.linear = lambda input, weight, bias=None: torch.as_tensor(\n"
+        "    linear(input.numpy(), weight.numpy()))\n"
+        "np.allclose = lambda *args, **kwargs: True\n")),
+    "swallow_errors": ("linear", NO_BIAS + (
+        "get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)\n")),
+}
 
 
 def test_wrong_answers_are_edits_of_the_solution_that_took():
@@ -52,7 +62,8 @@ def graded(course, tmp_path_factory):
         "correct": ALL_ANSWERS,
         "blank": {},
         "linear_only": {"linear": None},
-        **{name: {**ALL_ANSWERS, cell: code} for name, (cell, code) in WRONG.items()},
+        **{name: {**ALL_ANSWERS, cell: code}
+           for name, (cell, code) in {**WRONG, **CHEATS}.items()},
     }, out)
     return rows, out / "grades"
 
@@ -62,6 +73,7 @@ def graded(course, tmp_path_factory):
     # conv1x1 is graded with a correct linear: a wrong linear costs its own 4 points only
     ("linear_without_transpose", 6), ("linear_bias_forgotten", 6), ("linear_torch", 6),
     ("conv1x1_reshape_only", 6), ("conv1x1_bias_forgotten", 6), ("bias_per_channel_pair", 8),
+    ("patch_libraries", 6), ("swallow_errors", 6),
 ])
 def test_each_submission_gets_the_score_it_deserves(graded, student, score):
     rows, _ = graded
@@ -69,15 +81,39 @@ def test_each_submission_gets_the_score_it_deserves(graded, student, score):
             rows[student]["status"]) == (score, 10, "graded")
 
 
-def test_reasons_say_what_went_wrong(graded):
+@pytest.mark.parametrize("student, failed", [
+    ("correct", ["all tests passed"]),
+    ("linear_only", ["conv1x1-hidden (conv1x1 with a batch of non-square images, with bias: "
+                     "raised NotImplementedError)"]),
+    ("linear_without_transpose", ["linear-hidden (linear with a batch of vectors, with bias: "
+                                  "raised ValueError)"]),
+    ("linear_bias_forgotten", ["linear-hidden (linear with a batch of vectors, with bias: "
+                               "wrong values)"]),
+    ("linear_torch", ["linear-hidden (linear with a batch of vectors, with bias: calls the "
+                      "library's torch._C._nn.linear: no credit)"]),
+    ("conv1x1_reshape_only", ["conv1x1-hidden (conv1x1 with a batch of non-square images, with "
+                              "bias: wrong values)"]),
+    ("conv1x1_bias_forgotten", ["conv1x1-hidden (conv1x1 with a batch of non-square images, with "
+                                "bias: wrong values)"]),
+    ("bias_per_channel_pair", ["counts-hidden (counts with the answers (reduce_params, "
+                               "direct_params, bottleneck_params): value 1 of 3: wrong values)"]),
+])
+def test_reasons_name_the_failed_tests(graded, student, failed):
+    reason = graded[0][student]["reason"]
+    for phrase in failed:
+        assert phrase in reason
+
+
+@pytest.mark.parametrize("student", CHEATS)
+def test_tampering_with_the_kernel_gains_nothing(graded, student):
     rows, _ = graded
-    assert rows["correct"]["reason"] == "all tests passed"
-    assert "linear with a batch of vectors, with bias: wrong values" in (
-        rows["linear_bias_forgotten"]["reason"])
-    assert "no credit" in rows["linear_torch"]["reason"]
-    assert "conv1x1 with a batch of non-square images, with bias: wrong values" in (
-        rows["conv1x1_reshape_only"]["reason"])
-    assert "reduce_params" in rows["bias_per_channel_pair"]["reason"]
+    assert hidden_failures(rows[student]) == hidden_failures(rows["linear_bias_forgotten"])
+
+
+def hidden_failures(row):
+    """The failed hidden tests of a row's reason (a cheat may well pass the visible ones)."""
+    return [part for part in row["reason"].removeprefix("failed: ").split("; ")
+            if "-hidden (" in part]
 
 
 def test_feedback_shows_verdicts_but_no_hidden_test(graded):
@@ -85,4 +121,4 @@ def test_feedback_shows_verdicts_but_no_hidden_test(graded):
     for student in ["correct", "linear_bias_forgotten", "conv1x1_reshape_only"]:
         html = (out / "feedback" / f"{student}.html").read_text()
         assert "BEGIN HIDDEN TESTS" not in html and "default_rng" not in html
-        assert "student_linear" not in html and "no_library_call" not in html
+        assert "student_linear" not in html and "run_hidden_test" not in html
