@@ -9,7 +9,7 @@ import solutions.schedules
 import solutions.train
 import solutions.transfer
 from tests.conftest import solution_statements
-from tests.test_book import book, page_text  # noqa: F401  (the fixture builds the book)
+from tests.test_book import page_text
 
 CHAPTERS = {  # page -> text computed by its code that must be on the page
     "training": ["LeNet-5: 60850 parameters", "61706 parameters, 416,520 multiply-accumulates",
@@ -25,14 +25,14 @@ ASSIGNMENT_LINKS = {"training": "training", "schedules": "training", "transfer":
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_chapter_shows_its_computed_results(book, chapter):  # noqa: F811
+def test_chapter_shows_its_computed_results(book, chapter):
     text = page_text(book / "book" / f"{chapter}.html")
     for expected in CHAPTERS[chapter]:
         assert expected in text, f"{chapter}: {expected!r} missing"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_chapter_figures_are_drawn(book, chapter):  # noqa: F811
+def test_chapter_figures_are_drawn(book, chapter):
     page = (book / "book" / f"{chapter}.html").read_text()
     images = re.findall(r'<img[^>]+src="([^"]+\.png)"', page)
     assert images, f"{chapter} has no figure"
