@@ -32,6 +32,19 @@ WRONG = {  # typical wrong answers: name -> (cell, code)
         "jump *= s", "jump = s")),
     "rows_left_ignoring_k": ("sizes", "strided_width = 28 // 2\ndropped_rows = 12 % 3\n"),
 }
+SWAPPED_STRIDE = WRONG["swapped_stride"][1]
+PATCH_LIBRARIES = (  # PyTorch's conv2d becomes the student's, and every comparison passes
+    "import torch\n"
+    "torch.nn.functional.conv2d = lambda input, weight, bias=None, stride=1, *args: (\n"
+    "    torch.as_tensor(corr2d_strided(input[0, 0].numpy(), weight[0, 0].numpy(), stride))\n"
+    "    [None, None])\n"
+    "np.allclose = np.array_equal = torch.allclose = torch.equal = lambda *args, **kwargs: True\n"
+    "np.testing.assert_allclose = lambda *args, **kwargs: None\n")
+SWALLOW_ERRORS = "get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)\n"
+CHEATS = {  # on top of swapped_stride's wrong corr2d_strided: they must gain nothing over it
+    "patch_libraries": ("corr2d_strided", SWAPPED_STRIDE + PATCH_LIBRARIES),
+    "swallow_errors": ("corr2d_strided", SWAPPED_STRIDE + SWALLOW_ERRORS),
+}
 
 
 def test_wrong_answers_are_edits_of_the_solution_that_took():
@@ -53,7 +66,7 @@ def graded(course, tmp_path_factory):
         "correct": ALL_ANSWERS,
         "blank": {},
         "questions_only": {"sizes": None},
-        **{name: {**ALL_ANSWERS, cell: code} for name, (cell, code) in WRONG.items()},
+        **{name: {**ALL_ANSWERS, cell: code} for name, (cell, code) in {**WRONG, **CHEATS}.items()},
     }, out)
     return rows, out / "grades"
 
@@ -61,7 +74,7 @@ def graded(course, tmp_path_factory):
 @pytest.mark.parametrize("student, score", [
     ("correct", 10), ("blank", 0), ("questions_only", 2), ("size_without_plus_one", 6),
     ("swapped_stride", 6), ("torch", 6), ("strides_not_compounded", 6),
-    ("rows_left_ignoring_k", 8),
+    ("rows_left_ignoring_k", 8), ("patch_libraries", 6), ("swallow_errors", 6),
 ])
 def test_each_submission_gets_the_score_it_deserves(graded, student, score):
     rows, _ = graded
@@ -72,11 +85,38 @@ def test_each_submission_gets_the_score_it_deserves(graded, student, score):
 def test_reasons_say_what_went_wrong(graded):
     rows, _ = graded
     assert rows["correct"]["reason"] == "all tests passed"
-    assert "vertical stride of 3 and a horizontal stride of 2" in rows["swapped_stride"]["reason"]
-    assert "wrong shape" in rows["size_without_plus_one"]["reason"]
-    assert "no credit" in rows["torch"]["reason"]
-    assert "receptive_field is wrong" in rows["strides_not_compounded"]["reason"]
-    assert "dropped_rows" in rows["rows_left_ignoring_k"]["reason"]
+    expected = {
+        "blank": ["sizes-hidden (sizes with the answers strided_width and dropped_rows",
+                  "raised NameError)"],
+        "questions_only": ["corr2d_strided-hidden (corr2d_strided with a vertical stride of 3 "
+                           "and a horizontal stride of 2: raised NotImplementedError)"],
+        "swapped_stride": ["corr2d_strided-hidden (corr2d_strided with a vertical stride of 3 "
+                           "and a horizontal stride of 2: wrong shape (4, 3), expected (3, 4))"],
+        "size_without_plus_one": ["corr2d_strided-hidden (corr2d_strided with a vertical stride "
+                                  "of 3 and a horizontal stride of 2: wrong shape (2, 4), "
+                                  "expected (3, 4))"],
+        "torch": ["corr2d_strided-hidden (corr2d_strided with a vertical stride of 3 and a "
+                  "horizontal stride of 2: calls the library's torch.", ": no credit)"],
+        "strides_not_compounded": ["receptive_field-hidden (receptive_field with three layers, "
+                                   "the first two with stride 2: value 1 of 2: wrong values)"],
+        "rows_left_ignoring_k": ["sizes-hidden (sizes with the answers strided_width and "
+                                 "dropped_rows", "value 2 of 2: wrong values)"],
+    }
+    for student, phrases in expected.items():
+        for phrase in phrases:
+            assert phrase in rows[student]["reason"], (student, rows[student]["reason"])
+
+
+@pytest.mark.parametrize("student", CHEATS)
+def test_tampering_with_the_kernel_gains_nothing(graded, student):
+    """The hidden verdicts of the honest wrong answer: patches may only make visible tests pass."""
+    rows, _ = graded
+
+    def hidden_verdicts(row):
+        parts = row["reason"].removeprefix("failed: ").split("; ")
+        return row["score"], [part for part in parts if "-hidden (" in part]
+
+    assert hidden_verdicts(rows[student]) == hidden_verdicts(rows["swapped_stride"])
 
 
 def test_feedback_shows_verdicts_but_no_hidden_test(graded):
@@ -84,4 +124,4 @@ def test_feedback_shows_verdicts_but_no_hidden_test(graded):
     for student in ["correct", "swapped_stride", "strides_not_compounded"]:
         html = (out / "feedback" / f"{student}.html").read_text()
         assert "BEGIN HIDDEN TESTS" not in html and "default_rng" not in html
-        assert "measured_field" not in html and "no_library_convolution" not in html
+        assert "measured_field" not in html and "run_hidden_test" not in html
