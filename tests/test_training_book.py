@@ -41,14 +41,14 @@ def test_chapter_figures_are_drawn(book, chapter):
 
 
 @pytest.mark.parametrize("chapter, assignment", ASSIGNMENT_LINKS.items())
-def test_assignment_is_downloadable_from_its_chapter(book, chapter, assignment):  # noqa: F811
+def test_assignment_is_downloadable_from_its_chapter(book, chapter, assignment):
     page = (book / "book" / f"{chapter}.html").read_text()
     link = re.search(rf'href="([^"]*_downloads/[^"]*{assignment}\.ipynb)"', page)
     assert link, f"{chapter} links to {assignment}.ipynb"
     assert "raise NotImplementedError()" in (book / "book" / link.group(1)).resolve().read_text()
 
 
-def test_no_answer_of_the_training_assignments_reaches_the_book(book):  # noqa: F811
+def test_no_answer_of_the_training_assignments_reaches_the_book(book):
     functions = [solutions.train.train_epoch, solutions.train.evaluate,
                  solutions.schedules.cosine_annealing_lr, solutions.transfer.replace_head,
                  solutions.transfer.freeze_features, solutions.transfer.fine_tune]
