@@ -62,6 +62,12 @@ def book():
     return HTML
 
 
+def hidden_failures(row):
+    """The failed hidden tests of a row's reason (a cheat may well pass the visible ones)."""
+    return [part for part in row["reason"].removeprefix("failed: ").split("; ")
+            if "-hidden (" in part]
+
+
 def cnnbook(*args, env=None, check=True, timeout=900):
     """Run the ``cnnbook`` command as an instructor would; return the finished process."""
     done = subprocess.run([sys.executable, "-m", "autograder.cli", *map(str, args)],

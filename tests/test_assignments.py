@@ -79,3 +79,16 @@ def test_an_honest_full_answer_gets_full_marks_and_a_blank_one_none(course, assi
     assert rows["full"]["status"] == "graded" and rows["full"]["reason"] == "all tests passed"
     assert float(rows["full"]["score"]) == float(rows["full"]["max_score"]) > 0
     assert (rows["blank"]["status"], float(rows["blank"]["score"])) == ("graded", 0)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_hidden_tests_carry_the_points_the_notebook_promises(course, assignment):
+    cells = course.source(assignment).cells
+    text = "".join(c.source for c in cells if c.cell_type == "markdown")
+    promised = re.search(r"(\d+) in all", text)
+    assert promised, f"{assignment} does not tell students how many points it is worth"
+    points = {c.metadata.nbgrader.grade_id: c.metadata.nbgrader["points"]
+              for c in cells if c.metadata.nbgrader["grade"]}
+    assert sum(points.values()) == int(promised.group(1))
+    assert all(points[gid] == 0 for gid in points if "BEGIN HIDDEN TESTS" not in
+               next(c.source for c in cells if c.metadata.nbgrader["grade_id"] == gid))

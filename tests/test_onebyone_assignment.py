@@ -4,10 +4,11 @@ import inspect
 
 import pytest
 
+from tests.conftest import hidden_failures
+
 import solutions.onebyone
 
 ALL_ANSWERS = {"linear": None, "conv1x1": None, "counts": None}
-POINTS = {"linear-hidden": 4, "conv1x1-hidden": 4, "counts-hidden": 2}
 LINEAR = inspect.getsource(solutions.onebyone.linear)
 CONV1X1 = inspect.getsource(solutions.onebyone.conv1x1)
 
@@ -45,14 +46,6 @@ CHEATS = {  # cheats on top of linear_bias_forgotten's wrong linear: they must g
 
 def test_wrong_answers_are_edits_of_the_solution_that_took():
     assert all(code not in (LINEAR, CONV1X1) for _, code in WRONG.values())
-
-
-def test_points_add_up_to_what_the_notebook_promises(course):
-    source = course.source("onebyone")
-    points = {c.metadata.nbgrader.grade_id: c.metadata.nbgrader.get("points")
-              for c in source.cells if c.metadata.nbgrader["grade"]}
-    assert {k: v for k, v in points.items() if v} == POINTS
-    assert "10 in all" in "".join(c.source for c in source.cells)
 
 
 @pytest.fixture(scope="module")
@@ -108,12 +101,6 @@ def test_reasons_name_the_failed_tests(graded, student, failed):
 def test_tampering_with_the_kernel_gains_nothing(graded, student):
     rows, _ = graded
     assert hidden_failures(rows[student]) == hidden_failures(rows["linear_bias_forgotten"])
-
-
-def hidden_failures(row):
-    """The failed hidden tests of a row's reason (a cheat may well pass the visible ones)."""
-    return [part for part in row["reason"].removeprefix("failed: ").split("; ")
-            if "-hidden (" in part]
 
 
 def test_feedback_shows_verdicts_but_no_hidden_test(graded):

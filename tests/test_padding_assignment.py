@@ -7,8 +7,6 @@ import pytest
 import solutions.padding
 
 ALL_ANSWERS = {"sizes": None, "even_kernel": None, "pad2d": None}
-POINTS = {"sizes-hidden": 2, "even_kernel-hidden": 1, "pad2d-constant-hidden": 4,
-          "pad2d-modes-hidden": 3}
 PAD2D = inspect.getsource(solutions.padding.pad2d)
 REFLECT = ("        rows = (h - 1) - np.abs((h - 1) - np.abs(rows))\n"
            "        cols = (w - 1) - np.abs((w - 1) - np.abs(cols))\n")
@@ -52,14 +50,6 @@ WRONG_NUMBERS = {  # name -> (cell, answer)
 
 def test_wrong_answers_are_edits_of_the_solution_that_took():
     assert all(code != PAD2D for code in WRONG_PAD2D.values())
-
-
-def test_points_add_up_to_what_the_notebook_promises(course):
-    source = course.source("padding")
-    points = {c.metadata.nbgrader.grade_id: c.metadata.nbgrader.get("points")
-              for c in source.cells if c.metadata.nbgrader["grade"]}
-    assert {k: v for k, v in points.items() if v} == POINTS
-    assert "10 in all" in "".join(c.source for c in source.cells)
 
 
 @pytest.fixture(scope="module")
