@@ -4,6 +4,8 @@ import inspect
 
 import pytest
 
+from tests.conftest import hidden_failures
+
 import solutions.stride
 
 ALL_ANSWERS = {"sizes": None, "corr2d_strided": None, "receptive_field": None}
@@ -102,12 +104,8 @@ def test_reasons_say_what_went_wrong(graded):
 def test_tampering_with_the_kernel_gains_nothing(graded, student):
     """The hidden verdicts of the honest wrong answer: patches may only make visible tests pass."""
     rows, _ = graded
-
-    def hidden_verdicts(row):
-        parts = row["reason"].removeprefix("failed: ").split("; ")
-        return row["score"], [part for part in parts if "-hidden (" in part]
-
-    assert hidden_verdicts(rows[student]) == hidden_verdicts(rows["swapped_stride"])
+    cheat, honest = rows[student], rows["swapped_stride"]
+    assert (cheat["score"], hidden_failures(cheat)) == (honest["score"], hidden_failures(honest))
 
 
 def test_feedback_shows_verdicts_but_no_hidden_test(graded):
