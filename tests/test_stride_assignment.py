@@ -4,9 +4,8 @@ import inspect
 
 import pytest
 
-from tests.conftest import hidden_failures
-
 import solutions.stride
+from tests.conftest import hidden_failures
 
 ALL_ANSWERS = {"sizes": None, "corr2d_strided": None, "receptive_field": None}
 CORR2D_STRIDED = inspect.getsource(solutions.stride.corr2d_strided)
