@@ -111,7 +111,8 @@ def solution_lines():
 def test_no_solution_or_hidden_test_reaches_the_book(book):
     lines = list(solution_lines())
     assert len(lines) > 5
-    for path in list(book.rglob("*.html")) + list(book.rglob("*.ipynb")):
+    pages = [*book.rglob("*.html"), *book.rglob("*.ipynb"), *(book / "_sources").rglob("*.md")]
+    for path in pages:
         text = path.read_text()
         assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text, path
         readable = html.unescape(TAGS.sub("", text)) if path.suffix == ".html" else text
