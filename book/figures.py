@@ -4,11 +4,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 
-def draw_grid(ax, values, title, highlight=(), color="tab:blue", shade=None):
+def draw_grid(ax, values, title, highlight=(), color="tab:blue", shade=None, fmt="{:g}"):
     """Draw a matrix as labelled cells.
 
     highlight: a window (row, col, height, width), or a list of them, filled in ``color``
-    (one colour, or one per window); shade: a boolean mask of cells to grey out, e.g. padding.
+    (one colour, or one per window); shade: a boolean mask of cells to grey out, e.g. padding;
+    fmt: how each value is written.
     """
     values = np.asarray(values)
     rows, cols = values.shape
@@ -20,7 +21,7 @@ def draw_grid(ax, values, title, highlight=(), color="tab:blue", shade=None):
     for (i, j), v in np.ndenumerate(values):
         grey = shade is not None and shade[i, j]
         ax.add_patch(plt.Rectangle((j, i), 1, 1, fill=grey, facecolor="0.85", edgecolor="k", lw=1))
-        ax.text(j + 0.5, i + 0.5, f"{v:g}", ha="center", va="center", fontsize=13,
+        ax.text(j + 0.5, i + 0.5, fmt.format(v), ha="center", va="center", fontsize=13,
                 color="0.45" if grey else "k")
     windows = [highlight] if highlight and np.isscalar(highlight[0]) else list(highlight)
     colors = [color] * len(windows) if isinstance(color, str) else list(color)
