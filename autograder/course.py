@@ -38,26 +38,34 @@ def generate(assignment):
     return path
 
 
-def nbgrader(course_dir, *args, timeout=None, env=None):
+def nbgrader(course_dir, *args):
     """Run one nbgrader command in ``course_dir``; return (exit code, its output).
 
-    nbgrader runs in its own process group, which is killed when it ends or times out
-    (``subprocess.TimeoutExpired`` is raised): the kernel it started goes with it. The course's nbgrader_config.py is put in
-    ``course_dir`` first, with ``COURSE_ROOT`` telling it where it is.
+    The course's nbgrader_config.py is put in ``course_dir`` first, with ``COURSE_ROOT`` telling
+    it where it is.
     """
     if not (course_dir / "nbgrader_config.py").exists():
         shutil.copy(PACKAGE_DIR / "nbgrader_config.py", course_dir)
-    env = {**os.environ, **(env or {}), "COURSE_ROOT": str(course_dir)}
+    return run_group([sys.executable, "-m", "nbgrader", *args], course_dir,
+                     env={"COURSE_ROOT": str(course_dir)})
+
+
+def run_group(command, cwd, timeout=None, env=None):
+    """Run ``command`` in ``cwd`` in its own process group; return (exit code, its output).
+
+    The group is killed when the command ends or times out (``subprocess.TimeoutExpired`` is
+    raised): whatever it started, e.g. a student's kernel and what that left running, goes too.
+    """
     process = subprocess.Popen(
-        [sys.executable, "-m", "nbgrader", *args], cwd=course_dir, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        command, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
     try:
         output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(process.pid)
         process.communicate()
         raise
-    _kill_group(process.pid)  # whatever a student's kernel left running in the background
+    _kill_group(process.pid)
     return process.returncode, output
 
 

@@ -1,17 +1,19 @@
-"""Grade a folder of submissions with nbgrader, one private course directory per submission.
+"""Grade a folder of submissions: each in its own folder and kernel, one gradebook writer.
 
-nbgrader's gradebook is one SQLite file that is not safe for concurrent writers, and its
-autograde runs student code inside the course directory. So each submission is autograded in a
-fresh temporary course directory holding only the instructor's source notebook, a copy of the
-gradebook and that one submission; workers run these in parallel, each writes its result to
-``OUT/results/<student>.json``, and only this process writes the course's gradebook and
-``OUT/grades.csv``. Whatever happens to a submission, it gets a row with a status and a reason:
+nbgrader's autograde runs student code inside the course directory, one submission at a time,
+and its gradebook is one SQLite file that is not safe for concurrent writers. So each submission
+is rebuilt from the released notebook (its answers only), given back the instructor's hidden
+tests and run by ``autograder.execute`` in a fresh temporary folder, with a sandboxed kernel;
+the grader judges the outputs in its own process. Workers run submissions in parallel, each
+writes its result to ``OUT/results/<student>.json``, and only this process writes the course's
+gradebook and ``OUT/grades.csv``. Whatever happens to a submission, it gets a row with a status
+and a reason:
 
 - ``graded``: autograded; ``reason`` lists the failed tests (or says that all passed);
 - ``missing``: no notebook in the student's folder;
 - ``invalid``: the file is not a readable Jupyter notebook;
 - ``timeout``: the notebook ran past the time limit for a whole notebook;
-- ``error``: nbgrader could not grade it (e.g. the kernel died); ``reason`` says why.
+- ``error``: the notebook could not be run to the end (e.g. the kernel died); ``reason`` says why.
 """
 
 import csv
@@ -21,6 +23,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -33,15 +36,15 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbformat.v4 import new_output
 
 from autograder import COURSE_DIR
-from autograder.course import nbgrader, released_notebook_path, source_notebook_path
+from autograder.course import released_notebook_path, run_group, source_notebook_path
+from autograder.feedback import feedback_html
 from autograder.hidden import load
 from autograder.sandbox import kernelspec
-from autograder.submission import read_submission, rebuild
+from autograder.submission import read_submission, rebuild, with_hidden_tests
 from autograder.verdict import cell_verdicts
 
 CSV_COLUMNS = ["student", "assignment", "score", "max_score", "status", "reason"]
 MAX_REASON = 500
-MAX_OUTPUT = 20_000  # characters kept of each output in the graded notebook and feedback
 
 
 @dataclass(frozen=True)
@@ -72,11 +75,16 @@ def gradebook_url(course_dir):
 
 
 @functools.cache
+def source_notebook(assignment):
+    """The instructor's notebook: hidden tests included, read once per run."""
+    return nbformat.read(source_notebook_path(assignment), as_version=4)
+
+
 def test_points(assignment):
     """grade_id -> points of every test cell, from the instructor's source notebook."""
-    source = nbformat.read(source_notebook_path(assignment), as_version=4)
     return {cell.metadata.nbgrader.grade_id: float(cell.metadata.nbgrader.points)
-            for cell in source.cells if cell.metadata.get("nbgrader", {}).get("grade")}
+            for cell in source_notebook(assignment).cells
+            if cell.metadata.get("nbgrader", {}).get("grade")}
 
 
 def max_score(assignment):
@@ -107,90 +115,66 @@ def show_hidden_verdicts(notebook, verdicts, assignment):
                             new_output("stream", name="stdout", text="passed\n")]
 
 
-def truncate_outputs(notebook):
-    """Cut every text output to MAX_OUTPUT characters: 200 MB of prints stay out of feedback."""
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            text = output.get("text")
-            if isinstance(text, str) and len(text) > MAX_OUTPUT:
-                output["text"] = text[:MAX_OUTPUT] + "\n... (output cut by the grader)\n"
-            for mime, data in list(output.get("data", {}).items()):
-                if isinstance(data, str) and len(data) > MAX_OUTPUT:
-                    output["data"][mime] = data[:MAX_OUTPUT] + "\n... (output cut by the grader)"
-
-
 def failure_reason(log):
-    """A short, readable cause from nbgrader's log of a failed autograde."""
+    """A short, readable cause from the log of a notebook that could not be run to the end."""
     if "DeadKernelError" in log or "Kernel died" in log:
-        return "the kernel died while running the notebook (a crash, os._exit or out of memory)"
+        where = re.search(r"while running (.*)$", log, re.M)
+        return ("the kernel died" + (f" while running {where[1]}" if where else "")
+                + " (a crash, os._exit or out of memory)")
     exceptions = re.findall(r"^\s*(\w+(?:Error|Exception|Exit)\b.*)$", log, re.M)
     lines = [line.strip() for line in log.splitlines() if line.strip()]
-    return "nbgrader could not grade it: " + ((exceptions or lines or ["no output"])[-1][:300])
+    return "the notebook could not be run: " + ((exceptions or lines or ["no output"])[-1][:300])
 
 
 def autograde_one(assignment, student, notebook, out_dir, limits):
-    """Autograde one submission in a private course directory; return its Result."""
+    """Run one submission in a private folder and a sandboxed kernel; return its Result."""
     with tempfile.TemporaryDirectory(prefix=f"cnnbook-{student}-") as tmp:
-        course = Path(tmp)
-        shutil.copy(COURSE_DIR / "gradebook.db", course)
-        source = source_notebook_path(assignment, course)
-        source.parent.mkdir(parents=True)
-        shutil.copy(source_notebook_path(assignment), source)
-        submitted = course / "submitted" / student / assignment / f"{assignment}.ipynb"
-        submitted.parent.mkdir(parents=True)
+        graded, work = Path(tmp) / f"{assignment}.ipynb", Path(tmp) / "work"
+        work.mkdir()
         released = nbformat.read(released_notebook_path(assignment), as_version=4)
-        nbformat.write(rebuild(released, notebook), submitted)
-
+        nbformat.write(with_hidden_tests(rebuild(released, notebook), source_notebook(assignment)),
+                       graded)
         top = Result(student, assignment, 0.0, max_score(assignment), "error", "")
-        env = {"JUPYTER_PATH": str(kernelspec(course / "jupyter", memory_mb=limits.memory_mb)),
-               "CNNBOOK_CELL_TIMEOUT": str(limits.cell_timeout)}
+        env = {"JUPYTER_PATH": str(kernelspec(Path(tmp) / "jupyter", memory_mb=limits.memory_mb))}
         try:
-            code, log = nbgrader(course, "autograde", assignment, "--student", student, "--force",
-                                 timeout=limits.notebook_timeout, env=env)
+            code, log = run_group([sys.executable, "-m", "autograder.execute", graded, graded,
+                                   f"--cell-timeout={limits.cell_timeout}"],
+                                  work, timeout=limits.notebook_timeout, env=env)
         except subprocess.TimeoutExpired:
             top.status = "timeout"
             top.reason = f"the notebook ran for more than {limits.notebook_timeout} s in all"
             return top
-        autograded = course / "autograded" / student / assignment / f"{assignment}.ipynb"
-        if code != 0 or not autograded.exists():
+        if code != 0:
             top.reason = failure_reason(log)
             return top
 
-        # Scores come from the instructor's points and the grader's verdicts only: the
-        # submission ran inside this directory, so nothing nbgrader stored here is trusted.
-        notebook = nbformat.read(autograded, as_version=4)
+        # Scores come from the instructor's points and the grader's verdicts only.
+        notebook = nbformat.read(graded, as_version=4)
         verdicts = cell_verdicts(notebook, assignment)
         points = test_points(assignment)
         top.tests = {gid: [points[gid] if verdicts.get(gid, "missing") is None else 0.0,
                            points[gid], verdicts.get(gid, "the test did not run")]
                      for gid in points}
         top.score = sum(score for score, _, _ in top.tests.values())
-        with Gradebook(gradebook_url(course)) as gb:  # for the feedback page
-            for nb in gb.find_submission(assignment, student).notebooks:
-                for grade in nb.grades:
-                    grade.auto_score, grade.manual_score = top.tests[grade.name][0], None
-            gb.db.commit()
         failed = [f"{gid} ({message})" for gid, (_, _, message) in top.tests.items() if message]
         top.status = "graded"
         top.reason = ("failed: " + "; ".join(failed)) if failed else "all tests passed"
         show_hidden_verdicts(notebook, verdicts, assignment)
-        truncate_outputs(notebook)
-        nbformat.write(notebook, autograded)
-
-        code, log = nbgrader(course, "generate_feedback", assignment, "--student", student,
-                             "--force", timeout=limits.notebook_timeout)
-        html = course / "feedback" / student / assignment / f"{assignment}.html"
-        if html.exists():
-            (out_dir / "feedback").mkdir(exist_ok=True)
-            shutil.copy(html, out_dir / "feedback" / f"{student}.html")
-        else:
-            top.reason += "; no feedback: " + failure_reason(log)
-        for step in ("submitted", "autograded", "feedback"):  # nbgrader's layout, for formgrader
-            kept = COURSE_DIR / step / student / assignment
-            if (course / step / student / assignment).exists():
-                shutil.rmtree(kept, ignore_errors=True)
-                shutil.copytree(course / step / student / assignment, kept)
+        html = feedback_html(notebook, assignment, student, top.tests)
+        (out_dir / "feedback").mkdir(exist_ok=True)
+        (out_dir / "feedback" / f"{student}.html").write_text(html)
+        keep_for_formgrader(assignment, student, notebook, html)
         return top
+
+
+def keep_for_formgrader(assignment, student, notebook, html):
+    """The graded notebook and its feedback page where nbgrader's formgrader looks for them."""
+    for step, suffix, text in [("autograded", "ipynb", nbformat.writes(notebook)),
+                               ("feedback", "html", html)]:
+        folder = COURSE_DIR / step / student / assignment
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        (folder / f"{assignment}.{suffix}").write_text(text)
 
 
 def fingerprint(path, assignment):
@@ -302,7 +286,7 @@ def grade(assignment, submissions, out_dir, workers=1, limits=Limits(), force=Fa
     if not submissions.is_dir():
         raise ValueError(f"{submissions} is not a folder of <student>/{assignment}.ipynb")
     (out_dir / "results").mkdir(parents=True, exist_ok=True)
-    load(assignment), test_points(assignment)  # read before any submission runs
+    load(assignment), source_notebook(assignment)  # read before any submission runs
     names = {p.name for p in submissions.iterdir() if p.is_dir() and not p.name.startswith(".")}
     folders = [submissions / name for name in sorted(names | set(roster))]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:

@@ -82,3 +82,15 @@ def student_code(notebook):
         elif not meta:
             code[""] += cell.source + "\n"
     return code
+
+
+def with_hidden_tests(notebook, source):
+    """``notebook`` with the code of every test cell taken from the instructor's ``source``."""
+    tests = {grade_id(cell): cell.source for cell in source.cells
+             if cell.metadata.get("nbgrader", {}).get("grade")
+             and not cell.metadata.nbgrader.get("solution")}
+    notebook = copy.deepcopy(notebook)
+    for cell in notebook.cells:
+        if grade_id(cell) in tests:
+            cell.source = tests[grade_id(cell)]
+    return notebook
