@@ -68,6 +68,14 @@ def hidden_failures(row):
             if "-hidden (" in part]
 
 
+# Code a cheating student appends to an answer: it must gain nothing (see hidden_failures).
+SWALLOW_ERRORS = "get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)\n"
+PATCH_COMPARISONS = (  # every comparison passes in the student's kernel
+    "import torch\n"
+    "np.allclose = np.array_equal = torch.allclose = torch.equal = lambda *args, **kwargs: True\n"
+    "np.testing.assert_allclose = lambda *args, **kwargs: None\n")
+
+
 def cnnbook(*args, env=None, check=True, timeout=900):
     """Run the ``cnnbook`` command as an instructor would; return the finished process."""
     done = subprocess.run([sys.executable, "-m", "autograder.cli", *map(str, args)],

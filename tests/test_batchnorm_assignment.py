@@ -5,6 +5,7 @@ import inspect
 import pytest
 
 import solutions.batchnorm
+from tests.conftest import PATCH_COMPARISONS, SWALLOW_ERRORS, hidden_failures
 
 ALL_ANSWERS = {"batch_norm": None, "batch_norm_backward": None, "fuse_conv_bn": None}
 
@@ -66,6 +67,20 @@ MISTAKES = {  # name -> (solution cell, wrong code), one mistake each
 }
 
 
+BIASED_RUNNING_VAR = MISTAKES["biased_running_var"][1]
+PATCH_TORCH = (  # PyTorch's batch_norm becomes the student's: the two always agree. (Named
+    # plainly, the patch would cost batch_norm all its points: its source names the library's.)
+    "import torch\n"
+    "def same_as_mine(*args, **kwargs):\n"
+    "    plain = [a.numpy() if isinstance(a, torch.Tensor) else a for a in args]\n"
+    "    return torch.as_tensor(batch_norm(*plain, **kwargs))\n"
+    "setattr(torch.nn.functional, 'batch' + '_norm', same_as_mine)\n")
+CHEATS = {  # on top of biased_running_var's wrong batch_norm: they must gain nothing over it
+    "patch_libraries": ("batch_norm", BIASED_RUNNING_VAR + PATCH_TORCH + PATCH_COMPARISONS),
+    "swallow_errors": ("batch_norm", BIASED_RUNNING_VAR + SWALLOW_ERRORS),
+}
+
+
 @pytest.fixture(scope="module")
 def graded(course, tmp_path_factory):
     """One batch, two workers: honest, blank, partial, mistaken and cheating submissions."""
@@ -74,7 +89,8 @@ def graded(course, tmp_path_factory):
         "correct": ALL_ANSWERS,
         "blank": {},
         "partial": {"batch_norm": None},
-        **{name: {**ALL_ANSWERS, cell: code} for name, (cell, code) in MISTAKES.items()},
+        **{name: {**ALL_ANSWERS, cell: code}
+           for name, (cell, code) in {**MISTAKES, **CHEATS}.items()},
     }, out)
     return rows, out / "grades"
 
@@ -85,7 +101,7 @@ def graded(course, tmp_path_factory):
     ("eps_outside_the_root", 6), ("batch_statistics_in_eval", 9),
     ("running_statistics_not_in_place", 8), ("torch_batch_norm", 4),
     ("backward_without_the_statistics", 8), ("backward_by_autograd", 8),
-    ("fused_bias_without_the_mean", 8),
+    ("fused_bias_without_the_mean", 8), ("patch_libraries", 8), ("swallow_errors", 8),
 ])
 def test_each_submission_gets_the_score_it_deserves(graded, student, score):
     rows, _ = graded
@@ -93,14 +109,54 @@ def test_each_submission_gets_the_score_it_deserves(graded, student, score):
     assert (float(row["score"]), float(row["max_score"]), row["status"]) == (score, 10, "graded")
 
 
-def test_reasons_name_the_failed_tests(graded):
+def test_the_honest_answer_passes_every_test(graded):
     rows, _ = graded
     assert rows["correct"]["reason"] == "all tests passed"
-    assert "batch_norm-running-hidden" in rows["biased_running_var"]["reason"]
-    assert "batch_norm-training-hidden" in rows["eps_outside_the_root"]["reason"]
-    assert "batch_norm-eval-hidden" in rows["batch_statistics_in_eval"]["reason"]
-    for cheat in ("torch_batch_norm", "backward_by_autograd"):
-        assert "torch" in rows[cheat]["reason"] and "no credit" in rows[cheat]["reason"]
+
+
+RUNNING = ("batch_norm-running-hidden (batch_norm with the running statistics (in place, momentum "
+           "on the new value, unbiased variance) after one step on a small batch (m = 3): ")
+
+
+@pytest.mark.parametrize("student, failed", [
+    ("blank", ["batch_norm-training-hidden (batch_norm with training=True and an (N, D) batch "
+               "with weight and bias: raised NotImplementedError)"]),
+    ("partial", ["fuse_conv_bn-hidden (fuse_conv_bn with a 3x3 convolution with bias: raised "
+                 "NotImplementedError)"]),
+    ("biased_running_var", [RUNNING + "argument 3 after the call: wrong values)"]),
+    ("momentum_on_the_old_value", [RUNNING + "argument 2 after the call: wrong values)"]),
+    ("running_statistics_not_in_place", [RUNNING + "argument 2 after the call: wrong values)"]),
+    ("eps_outside_the_root", ["batch_norm-training-hidden (batch_norm with training=True and an "
+                              "(N, D) batch with weight and bias: wrong values)"]),
+    ("batch_statistics_in_eval", ["batch_norm-eval-hidden (batch_norm with training=False and an "
+                                  "(N, D) batch (the running statistics must not change): wrong "
+                                  "values)"]),
+    ("backward_without_the_statistics", ["batch_norm_backward-hidden (batch_norm_backward with "
+                                         "an (N, D) batch with weight: value 1 of 3: wrong "
+                                         "values)"]),
+    ("fused_bias_without_the_mean", ["fuse_conv_bn-hidden (fuse_conv_bn with a 3x3 convolution "
+                                     "with bias: value 2 of 2: wrong values)"]),
+    ("torch_batch_norm", ["batch_norm-training-hidden (batch_norm with training=True and an "
+                          "(N, D) batch with weight and bias: calls the library's "
+                          "torch.nn.functional.batch_norm: no credit)",
+                          RUNNING + "calls the library's torch.nn.functional.batch_norm: "
+                          "no credit)"]),
+    ("backward_by_autograd", ["batch_norm_backward-hidden (batch_norm_backward with an (N, D) "
+                              "batch with weight: calls the library's torch._tensor.backward: "
+                              "no credit)"]),
+])
+def test_reasons_name_the_failed_tests(graded, student, failed):
+    rows, _ = graded
+    for phrase in failed:
+        assert phrase in rows[student]["reason"], rows[student]["reason"]
+
+
+@pytest.mark.parametrize("student", CHEATS)
+def test_tampering_with_the_kernel_gains_nothing(graded, student):
+    """The hidden verdicts of the honest wrong answer: patches may only make visible tests pass."""
+    rows, _ = graded
+    cheat, honest = rows[student], rows["biased_running_var"]
+    assert (cheat["score"], hidden_failures(cheat)) == (honest["score"], hidden_failures(honest))
 
 
 def test_feedback_shows_verdicts_but_no_hidden_test(graded):
@@ -108,6 +164,7 @@ def test_feedback_shows_verdicts_but_no_hidden_test(graded):
     for student in ["correct", "blank", "biased_running_var", "torch_batch_norm"]:
         html = (out / "feedback" / f"{student}.html").read_text()
         assert "BEGIN HIDDEN TESTS" not in html and "default_rng" not in html
-        assert "no_library_call" not in html and "assert_matches" not in html
+        assert "run_hidden_test" not in html and "training_steps" not in html
     wrong = (out / "feedback" / "biased_running_var.html").read_text()
-    assert "running_var after one step on a small batch (m = 3)" in wrong
+    assert ("after one step on a small batch (m = 3): argument 3 after the call: wrong values"
+            in wrong)

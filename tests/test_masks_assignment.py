@@ -3,6 +3,7 @@
 import pytest
 
 import solutions.masks
+from tests.conftest import PATCH_COMPARISONS, SWALLOW_ERRORS, hidden_failures
 from tests.test_batchnorm_assignment import variant
 
 ALL_ANSWERS = dict.fromkeys(["padding_mask", "masked_mean", "masked_max", "masked_softmax",
@@ -59,6 +60,17 @@ MISTAKES = {  # name -> (solution cell, wrong code), one mistake each
 }
 
 
+TINY_FILL_MAX = MISTAKES["max_with_a_tiny_fill"][1]
+PATCH_TORCH = (  # PyTorch's masked max becomes the student's: the two always agree
+    "import torch\n"
+    "torch.masked.amax = lambda input, dim, *, mask, **kwargs: torch.as_tensor(\n"
+    "    masked_max(input.numpy(), ~mask.numpy(), dim))\n")
+CHEATS = {  # on top of max_with_a_tiny_fill's wrong masked_max: they must gain nothing over it
+    "patch_libraries": ("masked_max", TINY_FILL_MAX + PATCH_TORCH + PATCH_COMPARISONS),
+    "swallow_errors": ("masked_max", TINY_FILL_MAX + SWALLOW_ERRORS),
+}
+
+
 @pytest.fixture(scope="module")
 def graded(course, tmp_path_factory):
     """One batch, two workers: honest, blank, partial, mistaken and cheating submissions."""
@@ -67,7 +79,8 @@ def graded(course, tmp_path_factory):
         "correct": ALL_ANSWERS,
         "blank": {},
         "partial": {"padding_mask": None, "masked_mean": None},
-        **{name: {**ALL_ANSWERS, cell: code} for name, (cell, code) in MISTAKES.items()},
+        **{name: {**ALL_ANSWERS, cell: code}
+           for name, (cell, code) in {**MISTAKES, **CHEATS}.items()},
     }, out)
     return rows, out / "grades"
 
@@ -81,6 +94,7 @@ def graded(course, tmp_path_factory):
     ("mask_after_softmax", 5), ("torch_softmax", 5),
     ("mask_after_softmax_renormalized", 7),  # right, but for a huge score at a masked position
     ("numpy_masked_array", 8), ("torch_attention", 8),
+    ("patch_libraries", 8), ("swallow_errors", 8),
 ])
 def test_each_submission_gets_the_score_it_deserves(graded, student, score):
     rows, _ = graded
@@ -88,14 +102,50 @@ def test_each_submission_gets_the_score_it_deserves(graded, student, score):
     assert (float(row["score"]), float(row["max_score"]), row["status"]) == (score, 10, "graded")
 
 
-def test_reasons_name_the_failed_tests(graded):
+def test_the_honest_answer_passes_every_test(graded):
     rows, _ = graded
     assert rows["correct"]["reason"] == "all tests passed"
-    assert "masked_max-hidden" in rows["max_with_a_tiny_fill"]["reason"]
-    assert "masked_softmax-hidden" in rows["mask_after_softmax_renormalized"]["reason"]
-    for cheat in ("torch_softmax", "torch_attention", "numpy_masked_array"):
-        assert "no credit" in rows[cheat]["reason"]
-    assert "numpy.ma.core" in rows["numpy_masked_array"]["reason"]
+
+
+SOFTMAX = "masked_softmax-hidden (masked_softmax with "
+
+
+@pytest.mark.parametrize("student, failed", [
+    ("blank", ["padding_mask-hidden (padding_mask with sequences of different lengths: raised "
+               "NotImplementedError)"]),
+    ("partial", ["masked_max-hidden (masked_max with values of both signs: raised "
+                 "NotImplementedError)"]),
+    ("padding_mask_true_at_tokens", ["padding_mask-hidden (padding_mask with sequences of "
+                                     "different lengths: wrong values)"]),
+    ("mean_over_every_position", ["masked_mean-hidden (masked_mean with a (B, T) batch along T: "
+                                  "wrong values)"]),
+    ("max_with_a_tiny_fill", ["masked_max-hidden (masked_max with only negative values: wrong "
+                              "values)"]),
+    ("softmax_with_a_tiny_fill", [SOFTMAX + "a (B, S) batch of scores: wrong values)"]),
+    ("softmax_nan_on_masked_rows", [SOFTMAX + "a fully masked row (zeros, never NaN): the "
+                                    "result has NaN values)"]),
+    ("mask_after_softmax", [SOFTMAX + "a (B, S) batch of scores: wrong values)"]),
+    ("mask_after_softmax_renormalized", [SOFTMAX + "a huge score at a masked position (mask "
+                                         "before the softmax): wrong values)"]),
+    ("torch_softmax", [SOFTMAX + "a (B, S) batch of scores: calls the library's torch.softmax: "
+                       "no credit)"]),
+    ("numpy_masked_array", ["masked_mean-hidden (masked_mean with a (B, T) batch along T: calls "
+                            "the library's numpy.ma.core."]),
+    ("torch_attention", ["scaled_dot_product_attention-hidden (scaled_dot_product_attention "
+                         "with no mask: calls the library's torch."]),
+])
+def test_reasons_name_the_failed_tests(graded, student, failed):
+    rows, _ = graded
+    for phrase in failed:
+        assert phrase in rows[student]["reason"], rows[student]["reason"]
+
+
+@pytest.mark.parametrize("student", CHEATS)
+def test_tampering_with_the_kernel_gains_nothing(graded, student):
+    """The hidden verdicts of the honest wrong answer: patches may only make visible tests pass."""
+    rows, _ = graded
+    cheat, honest = rows[student], rows["max_with_a_tiny_fill"]
+    assert (cheat["score"], hidden_failures(cheat)) == (honest["score"], hidden_failures(honest))
 
 
 def test_feedback_says_what_is_wrong_without_the_hidden_test(graded):
@@ -103,10 +153,10 @@ def test_feedback_says_what_is_wrong_without_the_hidden_test(graded):
     for student in ["correct", "blank", "max_with_a_tiny_fill", "torch_softmax"]:
         html = (out / "feedback" / f"{student}.html").read_text()
         assert "BEGIN HIDDEN TESTS" not in html and "default_rng" not in html
-        assert "no_library_call" not in html and "assert_matches" not in html
+        assert "run_hidden_test" not in html
     feedback = {name: (out / "feedback" / f"{name}.html").read_text() for name in
                 ("max_with_a_tiny_fill", "softmax_nan_on_masked_rows",
                  "mask_after_softmax_renormalized")}
-    assert "masked_max of only negative values" in feedback["max_with_a_tiny_fill"]
-    assert "NaN or infinite" in feedback["softmax_nan_on_masked_rows"]
+    assert "masked_max with only negative values" in feedback["max_with_a_tiny_fill"]
+    assert "the result has NaN values" in feedback["softmax_nan_on_masked_rows"]
     assert "a huge score at a masked position" in feedback["mask_after_softmax_renormalized"]
