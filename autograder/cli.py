@@ -37,7 +37,7 @@ def validate(args):
 
 def grade_command(args):
     limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.timeout,
-                    memory_mb=args.memory_mb)
+                    memory_mb=args.memory_mb, processes=args.max_processes)
     roster = Path(args.roster).read_text().split() if args.roster else ()
     results = grade(args.assignment, args.submissions, args.out, workers=args.workers,
                     limits=limits, force=args.force, roster=roster)
@@ -84,6 +84,9 @@ def main(argv=None):
                    help="seconds for a whole submission (default %(default)s)")
     p.add_argument("--memory-mb", type=int, default=Limits.memory_mb,
                    help="address space of a submission's kernel (default %(default)s)")
+    p.add_argument("--max-processes", type=int, default=Limits.processes,
+                   help="processes and threads of a submission's kernel, where cgroups allow"
+                        " (default %(default)s)")
     p.set_defaults(run=grade_command)
 
     p = commands.add_parser("train", help="train a network, e.g. LeNet on the bundled digits")

@@ -5,11 +5,14 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 
 import nbformat
 
 from autograder import ASSIGNMENTS_DIR, COURSE_DIR, PACKAGE_DIR
 from autograder.notebook import build_source_notebook
+
+MAX_LOG = 100_000  # bytes kept of the end of a command's output
 
 
 def assignment_names():
@@ -51,22 +54,23 @@ def nbgrader(course_dir, *args):
 
 
 def run_group(command, cwd, timeout=None, env=None):
-    """Run ``command`` in ``cwd`` in its own process group; return (exit code, its output).
+    """Run ``command`` in ``cwd`` in its own process group; return (exit code, end of its output).
 
     The group is killed when the command ends or times out (``subprocess.TimeoutExpired`` is
-    raised): whatever it started, e.g. a student's kernel and what that left running, goes too.
+    raised), with whatever the command started in it (a kernel starts a session of its own:
+    ``autograder.sandbox.kill_cgroup`` ends those). The output goes to a file, not a pipe, so a
+    process that outlives the command and keeps the output open cannot make the grader wait.
     """
-    process = subprocess.Popen(
-        command, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
-    try:
-        output, _ = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(process.pid)
-        process.communicate()
-        raise
-    _kill_group(process.pid)
-    return process.returncode, output
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})},
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            process.wait(timeout=timeout)
+        finally:
+            _kill_group(process.pid)
+            process.wait()
+        log.seek(max(0, log.seek(0, os.SEEK_END) - MAX_LOG))
+        return process.returncode, log.read().decode(errors="replace")
 
 
 def _kill_group(pgid):

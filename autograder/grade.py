@@ -39,7 +39,7 @@ from autograder import COURSE_DIR
 from autograder.course import released_notebook_path, run_group, source_notebook_path
 from autograder.feedback import feedback_html
 from autograder.hidden import load
-from autograder.sandbox import kernelspec
+from autograder.sandbox import kernelspec, kill_cgroup
 from autograder.submission import read_submission, rebuild, with_hidden_tests
 from autograder.verdict import cell_verdicts
 
@@ -53,6 +53,7 @@ class Limits:
     cell_timeout: int = 60       # seconds, then the cell is interrupted and the next one runs
     notebook_timeout: int = 600  # seconds for the whole submission, then status "timeout"
     memory_mb: int = 4096        # address space of the kernel: beyond it, MemoryError
+    processes: int = 256         # tasks (processes and threads): beyond it, fork fails
 
 
 @dataclass
@@ -135,15 +136,20 @@ def autograde_one(assignment, student, notebook, out_dir, limits):
         nbformat.write(with_hidden_tests(rebuild(released, notebook), source_notebook(assignment)),
                        graded)
         top = Result(student, assignment, 0.0, max_score(assignment), "error", "")
-        env = {"JUPYTER_PATH": str(kernelspec(Path(tmp) / "jupyter", memory_mb=limits.memory_mb))}
+        cgroup = f"cnnbook-{Path(tmp).name}"
+        spec = kernelspec(Path(tmp) / "jupyter", memory_mb=limits.memory_mb, cgroup=cgroup,
+                          max_processes=limits.processes)
         try:
             code, log = run_group([sys.executable, "-m", "autograder.execute", graded, graded,
                                    f"--cell-timeout={limits.cell_timeout}"],
-                                  work, timeout=limits.notebook_timeout, env=env)
+                                  work, timeout=limits.notebook_timeout,
+                                  env={"JUPYTER_PATH": str(spec)})
         except subprocess.TimeoutExpired:
             top.status = "timeout"
             top.reason = f"the notebook ran for more than {limits.notebook_timeout} s in all"
             return top
+        finally:
+            kill_cgroup(cgroup)  # what the kernel left running, daemons included
         if code != 0:
             top.reason = failure_reason(log)
             return top
