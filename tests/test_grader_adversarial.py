@@ -5,11 +5,15 @@ conv_output_size is worth 6 points, conv2d 4 more. A cheat on conv2d must score 
 honest wrong conv2d scores (6), whatever it tampers with. Add a case when you think of a cheat.
 """
 
+import re
 import socket
+import subprocess
 import threading
 
 import nbformat
 import pytest
+
+from tests.conftest import SWALLOW_ERRORS
 
 CORRECT = {"corr2d": None, "conv_output_size": None, "conv2d": None}
 ZEROS_CONV2D = """
@@ -30,8 +34,7 @@ def cheat(code):
 ANSWERS = {  # student -> answers for Course.student_notebook
     "honest_partial": {"corr2d": None},
     "honest_zeros": cheat(ZEROS_CONV2D),
-    "swallow_errors": cheat(ZEROS_CONV2D + "get_ipython().set_custom_exc("
-                            "(BaseException,), lambda *args, **kwargs: None)\n"),
+    "swallow_errors": cheat(ZEROS_CONV2D + SWALLOW_ERRORS),
     "patch_torch": cheat(ZEROS_CONV2D + "import torch, torch.nn.functional as F\n"
                          "F.conv2d = lambda input, weight, bias=None, stride=1, padding=0, "
                          "*args: torch.as_tensor(conv2d(input.numpy(), weight.numpy(), None, "
@@ -78,6 +81,8 @@ ANSWERS = {  # student -> answers for Course.student_notebook
     "network": CORRECT,
     "os_exit": CORRECT,
     "segfault": CORRECT,
+    "daemon": CORRECT,
+    "fork_bomb": CORRECT,
 }
 APPENDED = {  # student -> code appended to their conv2d cell, after an honest conv2d
     "sys_exit": "\nimport sys\nsys.exit(0)\n",
@@ -85,6 +90,18 @@ APPENDED = {  # student -> code appended to their conv2d cell, after an honest c
     "huge_output": "\nprint('x' * 200_000_000)\n",
     "os_exit": "\nimport os\nos._exit(1)\n",
     "segfault": "\nimport ctypes\nctypes.string_at(0)\n",
+}
+LAST_CELL = {  # student -> a cell of their own at the end of the notebook, after every test
+    # A daemon: double fork, new session, so killing the kernel's process group misses it.
+    "daemon": "import os\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+              "        os.execv('/bin/sleep', ['sleep', '617'])\n    os._exit(0)\nos.wait()\n",
+    # Fork until the process limit stops it (only where the grader can limit processes).
+    "fork_bomb": "import os\nchildren = 0\n"
+                 "while os.environ.get('CNNBOOK_PROCESSES') == 'limited' and children < 100_000:\n"
+                 "    try:\n        pid = os.fork()\n    except OSError:\n        break\n"
+                 "    if pid == 0:\n        os.execv('/bin/sleep', ['sleep', '618'])\n"
+                 "    children += 1\nprint(f'forked {children} children', os.environ.get("
+                 "'CNNBOOK_PROCESSES'))\n",
 }
 EXPECTED = {  # student -> (score, status, a phrase of the reason)
     "honest_partial": (3, "graded", "conv2d-hidden"),
@@ -106,6 +123,8 @@ EXPECTED = {  # student -> (score, status, a phrase of the reason)
     "network": (10, "graded", "all tests passed"),
     "os_exit": (0, "error", "the kernel died while running cell"),
     "segfault": (0, "error", "the kernel died while running cell"),
+    "daemon": (10, "graded", "all tests passed"),
+    "fork_bomb": (10, "graded", "all tests passed"),
     "edited_tests": (3, "graded", "conv2d-hidden"),
     "deleted_tests": (3, "graded", "conv2d-hidden"),
     "reordered_cells": (3, "graded", "conv2d-hidden"),
@@ -178,6 +197,8 @@ def graded(course, tmp_path_factory, listener):
         for cell in nb.cells:
             if cell.metadata.get("nbgrader", {}).get("grade_id") == "conv2d":
                 cell.source += extra
+        if student in LAST_CELL:
+            nb.cells.append(nbformat.v4.new_code_cell(LAST_CELL[student]))
         students[student] = nbformat.writes(nb)
     for kind in ["edited_tests", "deleted_tests", "reordered_cells", "fake_test_cell",
                  "old_format"]:
@@ -212,6 +233,30 @@ def test_every_submission_has_exactly_one_row(graded):
 def test_student_code_reaches_no_network(graded, listener):
     _, accepted = listener
     assert accepted == []
+
+
+def process_limit_applies(out):
+    """Whether this platform let the grader limit a kernel's processes (as the kernel saw it)."""
+    feedback = (out / "feedback" / "fork_bomb.html").read_text()
+    assert "children unlimited" in feedback or "children limited" in feedback
+    return "children limited" in feedback
+
+
+def test_a_fork_bomb_stops_at_the_process_limit(graded):
+    _, out = graded
+    if not process_limit_applies(out):
+        pytest.skip("no pids cgroup can be made here: processes are not limited")
+    forked = int(re.search(r"forked (\d+) children", (out / "feedback" / "fork_bomb.html")
+                           .read_text())[1])
+    assert 0 < forked < 256
+
+
+def test_nothing_a_student_started_is_left_running(graded):
+    _, out = graded
+    if not process_limit_applies(out):
+        pytest.skip("no pids cgroup can be made here: a daemon can outlive its kernel")
+    left = subprocess.run(["pgrep", "-f", "sleep 61[78]"], capture_output=True, text=True)
+    assert left.stdout == "", left.stdout
 
 
 def test_huge_output_is_cut_in_the_feedback(graded):

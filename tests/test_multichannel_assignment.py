@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import hidden_failures
+from tests.conftest import SWALLOW_ERRORS, hidden_failures
 
 ALL_ANSWERS = {"corr2d": None, "corr2d_multi_in": None, "corr2d_multi_in_out": None,
                "layer": None}
@@ -34,8 +34,7 @@ CHEATS = {  # cheats on top of channels_averaged's wrong answer: they must gain 
         "torch.nn.functional.conv2d = lambda input, weight, *args: torch.as_tensor(\n"
         "    corr2d_multi_in(input[0].numpy(), weight[0].numpy()))[None, None]\n"
         "np.allclose = lambda *args, **kwargs: True\n")),
-    "swallow_errors": ("corr2d_multi_in", AVERAGED + (
-        "get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)\n")),
+    "swallow_errors": ("corr2d_multi_in", AVERAGED + SWALLOW_ERRORS),
 }
 
 

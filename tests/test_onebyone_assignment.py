@@ -4,7 +4,7 @@ import inspect
 
 import pytest
 
-from tests.conftest import hidden_failures
+from tests.conftest import SWALLOW_ERRORS, hidden_failures
 
 import solutions.onebyone
 
@@ -39,8 +39,7 @@ CHEATS = {  # cheats on top of linear_bias_forgotten's wrong linear: they must g
         "torch.nn.functional.linear = lambda input, weight, bias=None: torch.as_tensor(\n"
         "    linear(input.numpy(), weight.numpy()))\n"
         "np.allclose = lambda *args, **kwargs: True\n")),
-    "swallow_errors": ("linear", NO_BIAS + (
-        "get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)\n")),
+    "swallow_errors": ("linear", NO_BIAS + SWALLOW_ERRORS),
 }
 
 

@@ -5,6 +5,7 @@ import inspect
 import pytest
 
 import solutions.padding
+from tests.conftest import PATCH_COMPARISONS, SWALLOW_ERRORS
 
 ALL_ANSWERS = {"sizes": None, "even_kernel": None, "pad2d": None}
 PAD2D = inspect.getsource(solutions.padding.pad2d)
@@ -29,15 +30,10 @@ WRONG_PAD2D = {  # typical wrong pad2d answers: name -> code
               "    modes = {'reflect': 'reflect', 'replicate': 'edge'}\n"
               "    return np.pad(input, widths, mode=modes[mode])\n",
 }
-PATCH_COMPARISONS = (  # every comparison numpy or torch could make passes
-    "import torch\n"
-    "np.allclose = np.array_equal = torch.allclose = torch.equal = lambda *args, **kwargs: True\n"
-    "np.testing.assert_allclose = lambda *args, **kwargs: None\n")
 PATCH_REFERENCE = (  # F.pad, which the grader once asked for the answer, becomes the student's
     "import torch\n"
     "torch.nn.functional.pad = lambda input, pad, mode='constant', value=0.0: torch.as_tensor(\n"
     "    pad2d(input.numpy(), pad, mode, value=0.0 if value is None else value))\n")
-SWALLOW_ERRORS = "get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)\n"
 CHEATS = {  # on top of edge_repeated's wrong reflect mode: they must gain nothing over it
     "patch_comparisons": EDGE_REPEATED + PATCH_COMPARISONS,
     "swallow_errors": EDGE_REPEATED + SWALLOW_ERRORS,

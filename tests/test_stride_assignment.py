@@ -5,7 +5,7 @@ import inspect
 import pytest
 
 import solutions.stride
-from tests.conftest import hidden_failures
+from tests.conftest import SWALLOW_ERRORS, hidden_failures
 
 ALL_ANSWERS = {"sizes": None, "corr2d_strided": None, "receptive_field": None}
 CORR2D_STRIDED = inspect.getsource(solutions.stride.corr2d_strided)
@@ -40,7 +40,6 @@ PATCH_LIBRARIES = (  # PyTorch's conv2d becomes the student's, and every compari
     "    [None, None])\n"
     "np.allclose = np.array_equal = torch.allclose = torch.equal = lambda *args, **kwargs: True\n"
     "np.testing.assert_allclose = lambda *args, **kwargs: None\n")
-SWALLOW_ERRORS = "get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)\n"
 CHEATS = {  # on top of swapped_stride's wrong corr2d_strided: they must gain nothing over it
     "patch_libraries": ("corr2d_strided", SWAPPED_STRIDE + PATCH_LIBRARIES),
     "swallow_errors": ("corr2d_strided", SWAPPED_STRIDE + SWALLOW_ERRORS),
