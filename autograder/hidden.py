@@ -23,6 +23,7 @@ import contextlib
 import copy
 import fnmatch
 import importlib
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,6 +32,10 @@ import torch
 from autograder.checks import LIBRARY_OPERATIONS, calls_library
 
 RESULTS_MIME = "application/vnd.cnnbook.hidden-results+json"
+
+#: The grader judges submissions in several threads; cases and references seed torch's global
+#: random generators, so one judgement runs at a time.
+JUDGING = threading.Lock()
 
 
 @dataclass
@@ -237,6 +242,11 @@ def matches_reference(test, case, outcome):
 
 def judge(test, outcomes):
     """Grader side: None if every case is right, else a message naming the first wrong case."""
+    with JUDGING:
+        return first_wrong_case(test, outcomes)
+
+
+def first_wrong_case(test, outcomes):
     cases = test.cases()
     if not isinstance(outcomes, list) or len(outcomes) != len(cases):
         return "the hidden tests did not run to the end"

@@ -114,9 +114,9 @@ def cosine_annealing_lr_cases():
     cases = [Case(description, (t, lr0, T_max, eta_min))
              for description, (lr0, T_max, eta_min) in schedules.items()
              for t in range(T_max + 1)]
-    return cases + [Case("a step before 0 (must raise ValueError)", (-1, 0.1, 4), raises=ValueError),
-                    Case("a step after T_max (must raise ValueError)", (5, 0.1, 4),
-                         raises=ValueError)]
+    return cases + [
+        Case("a step before 0 (must raise ValueError)", (-1, 0.1, 4), raises=ValueError),
+        Case("a step after T_max (must raise ValueError)", (5, 0.1, 4), raises=ValueError)]
 
 
 HIDDEN = {
