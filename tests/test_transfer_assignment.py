@@ -66,7 +66,8 @@ def test_each_submission_gets_the_score_it_deserves(graded, student, score):
 
 
 def test_reasons_name_the_behaviour_that_is_wrong(graded):
-    assert "6.weight: wrong shape (7, 84), expected (7, 128)" in graded["head_with_84_inputs"]["reason"]
+    assert ("6.weight: wrong shape (7, 84), expected (7, 128)"
+            in graded["head_with_84_inputs"]["reason"])
     assert "has a layer 12 too many" in graded["head_added_on_top"]["reason"]
     assert "11.weight should be trainable" in graded["freezes_everything"]["reason"]
     assert "0.weight should be frozen" in graded["eval_instead_of_freezing"]["reason"]
