@@ -66,7 +66,7 @@ class HiddenTest:
     unless the notebook provides some of it, e.g. ``fit``).
     seed: torch's random generators are seeded with it for each call, the student's and the
     reference's, so that random numbers drawn by both (a new layer's weights) agree.
-    check: (case, outcome) -> None or what is wrong, for properties that no reference value has;
+    check: (test, case, outcome) -> None or what is wrong, for properties no reference value has;
     it judges the recorded outcome (``{"value": record, "args": [records]}``) instead of the
     reference.
     """
