@@ -39,10 +39,11 @@ def _check_kinds(kinds):
         raise KeyError(f"unknown kinds of library operation: {unknown}")
 
 
-def library_operation(module, name, kinds):
-    """``module.name`` if that function does an operation of one of ``kinds`` (or is in the
-    course's ``solutions`` package), else None."""
-    if module == "solutions" or module.startswith("solutions."):
+def library_operation(module, name, kinds, course="solutions"):
+    """``module.name`` if that function does an operation of one of ``kinds`` (or is in
+    ``course``: the course's own ``solutions`` package, or the part of it that is the exercise),
+    else None."""
+    if module == course or module.startswith(course + "."):
         return f"{module}.{name}"
     for kind in kinds:
         for library, patterns in LIBRARY_OPERATIONS[kind].items():
@@ -72,8 +73,9 @@ def _importing(frame):
 
 
 @contextlib.contextmanager
-def calls_library(*kinds):
-    """Collect, in the yielded list, the first library operation of ``kinds`` the block calls.
+def calls_library(*kinds, course="solutions"):
+    """Collect, in the yielded list, the first library operation of ``kinds`` (or function of
+    ``course``, see ``library_operation``) the block calls.
 
     Raises KeyError for an unknown kind.
     """
@@ -83,7 +85,7 @@ def calls_library(*kinds):
     def profile(frame, event, arg):
         entered = None if caught else _entered(frame, event, arg)
         if entered:
-            name = library_operation(*entered, kinds)
+            name = library_operation(*entered, kinds, course)
             if name and not _importing(frame):
                 caught.append(name)
 

@@ -10,19 +10,32 @@ comparison happens where its code runs.
 An assignment's hidden tests live in ``autograder/assignments/<assignment>.py`` as
 ``HIDDEN = {grade_id: HiddenTest(...)}``; the test cell calls
 ``run_hidden_test("<assignment>", "<grade_id>", <student function>)``.
+
+Kernel and grader record values with the same ``encode``: numbers, tuples of values, PyTorch
+tensors and networks (layers, modes, which parameters train, every parameter and buffer), and
+"returned its argument itself". A network's record keeps its raw state, so that the grader can
+judge properties no reference value has (the accuracy a fine-tuned network reaches) in its own
+process, with a ``check`` of the hidden test.
 """
 
 import ast
+import contextlib
 import copy
 import fnmatch
 import importlib
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 
 from autograder.checks import LIBRARY_OPERATIONS, calls_library
 
 RESULTS_MIME = "application/vnd.cnnbook.hidden-results+json"
+
+#: The grader judges submissions in several threads; cases and references seed torch's global
+#: random generators, so one judgement runs at a time.
+JUDGING = threading.Lock()
 
 
 @dataclass
@@ -30,8 +43,9 @@ class Case:
     """One hidden input: ``description`` in words (shown to students), never the data itself.
 
     raises: the exception the call must raise, if any.
-    check_args: positions of arguments the function must update in place (e.g. running
-    statistics); after the call they are compared with the reference's.
+    check_args: positions of arguments recorded after the call: those the function must update
+    in place (running statistics, a network it trains or changes), compared with the
+    reference's own copies after its call.
     """
     description: str
     args: tuple = ()
@@ -48,13 +62,23 @@ class HiddenTest:
     cases: () -> list of Case, deterministic (seeded), so kernel and grader build the same ones.
     reference: called like the student's function on copies of the same arguments.
     forbidden: kinds of ``autograder.checks.LIBRARY_OPERATIONS`` the function may not call.
+    course: the part of the course's own package it may not call either (all of ``solutions``,
+    unless the notebook provides some of it, e.g. ``fit``).
+    seed: torch's random generators are seeded with it for each call, the student's and the
+    reference's, so that random numbers drawn by both (a new layer's weights) agree.
+    check: (test, case, outcome) -> None or what is wrong, for properties no reference value has;
+    it judges the recorded outcome (``{"value": record, "args": [records]}``) instead of the
+    reference.
     """
     function: str
     cases: object
-    reference: object
+    reference: object = None
     forbidden: tuple = ()
     rtol: float = 1e-5
     atol: float = 1e-6
+    course: str = "solutions"
+    seed: int | None = None
+    check: object = None
 
 
 def load(assignment):
@@ -66,15 +90,48 @@ def load(assignment):
     return module.HIDDEN
 
 
-def encode(value):
-    """A JSON-able record of a returned value: numbers with their shape, or a tuple of those."""
+def encode(value, args=()):
+    """A JSON-able record of a value: numbers with their shape, a tuple of records, or a network:
+    which of ``args`` it is, when it is one of them (a network changed in place and returned),
+    else its layers and their modes, which parameters train, every parameter and buffer."""
     if isinstance(value, tuple):
         return {"items": [encode(item) for item in value]}
+    if isinstance(value, torch.nn.Module):
+        for position, arg in enumerate(args):
+            if value is arg:
+                return {"argument": position}
+        return {"module": {
+            "layers": {name: type(layer).__name__ for name, layer in value.named_modules()},
+            "trainable": {name: p.requires_grad for name, p in value.named_parameters()},
+            "training": {name: layer.training for name, layer in value.named_modules()},
+            "state": {name: encode(tensor) for name, tensor in value.state_dict().items()}}}
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().double().numpy()
     try:
         array = np.array(value, dtype=float)
     except Exception:
         return {"error": f"returned a {type(value).__name__}, not numbers"}
     return {"shape": list(array.shape), "data": array.ravel().tolist()}
+
+
+def decode(record):
+    """The array a record of numbers holds; ValueError if it holds none."""
+    try:
+        return np.array(record["data"], dtype=float).reshape(record["shape"])
+    except (KeyError, TypeError, ValueError):
+        raise ValueError("unreadable result") from None
+
+
+@contextlib.contextmanager
+def seeded(seed):
+    """Seed torch's random generators with ``seed`` inside the block (if not None), and give
+    the caller's random state back after it."""
+    if seed is None:
+        yield
+        return
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
 
 
 def run_hidden_test(assignment, grade_id, function):
@@ -85,14 +142,18 @@ def run_hidden_test(assignment, grade_id, function):
     outcomes = []
     for case in test.cases():
         args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
-        with calls_library(*test.forbidden) as caught:
+        with seeded(test.seed), calls_library(*test.forbidden, course=test.course) as caught:
             try:
-                outcome = {"value": encode(function(*args, **kwargs)),
-                           "args": [encode(args[i]) for i in case.check_args]}
+                returned, raised = function(*args, **kwargs), None
             except Exception as error:
-                outcome = {"raised": type(error).__name__}
+                raised = type(error).__name__
         if caught:
             outcome = {"library": caught[0]}
+        elif raised:
+            outcome = {"raised": raised}
+        else:
+            outcome = {"value": encode(returned, args),
+                       "args": [encode(args[i]) for i in case.check_args]}
         outcomes.append(outcome)
     display({RESULTS_MIME: {"grade_id": grade_id, "outcomes": outcomes},
              "text/plain": f"{len(outcomes)} hidden cases ran; the grader checks the results."},
@@ -100,22 +161,31 @@ def run_hidden_test(assignment, grade_id, function):
 
 
 def compare(record, expected, test):
-    """None if the recorded value equals ``expected``, else what is wrong with it."""
-    if isinstance(expected, tuple):
-        items = record.get("items") if isinstance(record, dict) else None
-        if not isinstance(items, list) or len(items) != len(expected):
-            return f"should return {len(expected)} values"
-        for index, (item, want) in enumerate(zip(items, expected)):
-            if problem := compare(item, want, test):
-                return f"value {index + 1} of {len(expected)}: {problem}"
+    """None if ``record`` matches the ``expected`` record (``encode`` of the right value), else
+    what is wrong with it, in words."""
+    if not isinstance(record, dict):
+        return "no result"
+    if "error" in record:
+        return str(record["error"])
+    if "argument" in expected:
+        return None if record == expected else (
+            f"should return its argument {expected['argument'] + 1} itself (changed in place)")
+    if "argument" in record:
+        return f"returned its argument {record['argument'] + 1}, not a new value"
+    if "items" in expected:
+        items, want = record.get("items"), expected["items"]
+        if not isinstance(items, list) or len(items) != len(want):
+            return f"should return {len(want)} values"
+        for index, (item, wanted) in enumerate(zip(items, want)):
+            if problem := compare(item, wanted, test):
+                return f"value {index + 1} of {len(want)}: {problem}"
         return None
-    if not isinstance(record, dict) or "error" in record:
-        return (record or {}).get("error", "no result") if isinstance(record, dict) else "no result"
-    expected = np.array(expected, dtype=float)
+    if "module" in expected:
+        return compare_modules(record.get("module"), expected["module"], test)
     try:
-        actual = np.array(record["data"], dtype=float).reshape(record["shape"])
-    except (KeyError, TypeError, ValueError):
-        return "unreadable result"
+        actual, expected = decode(record), decode(expected)
+    except ValueError as error:
+        return str(error)
     if actual.shape != expected.shape:
         return f"wrong shape {actual.shape}, expected {expected.shape}"
     if np.allclose(actual, expected, rtol=test.rtol, atol=test.atol, equal_nan=True):
@@ -125,8 +195,58 @@ def compare(record, expected, test):
     return "wrong values"
 
 
+def compare_modules(actual, expected, test):
+    """None if two network records agree: layers, trainable parameters, modes, then state."""
+    if not isinstance(actual, dict) or any(not isinstance(actual.get(key), dict)
+                                           for key in expected):
+        return "should be a network"
+    layers = actual["layers"]
+    for name, kind in expected["layers"].items():
+        if name not in layers:
+            return f"lacks the layer {name}"
+        if layers[name] != kind:
+            return f"layer {name or '(the network)'} is a {layers[name]}, expected a {kind}"
+    if extra := [name for name in layers if name not in expected["layers"]]:
+        return f"has a layer {extra[0]} too many"
+    for name, trainable in expected["trainable"].items():
+        if actual["trainable"].get(name) != trainable:
+            return (f"parameter {name} should be trainable (requires_grad=True)" if trainable
+                    else f"parameter {name} should be frozen (requires_grad=False)")
+    for name, training in expected["training"].items():
+        if actual["training"].get(name) != training:
+            mode = "training" if training else "evaluation"
+            return f"{f'layer {name}' if name else 'the network'} should be in {mode} mode"
+    for name, tensor in expected["state"].items():
+        if problem := compare(actual["state"].get(name), tensor, test):
+            return f"{name}: {problem}"
+    if extra := [name for name in actual["state"] if name not in expected["state"]]:
+        return f"has a parameter or buffer {extra[0]} too many"
+    return None
+
+
+def matches_reference(test, case, outcome):
+    """None if the outcome is the reference's, on the grader's own copy of the case."""
+    args = copy.deepcopy(case.args)
+    with seeded(test.seed):
+        expected = test.reference(*args, **copy.deepcopy(case.kwargs))
+    if problem := compare(outcome.get("value"), encode(expected, args), test):
+        return problem
+    updated = outcome.get("args")
+    if not isinstance(updated, list) or len(updated) != len(case.check_args):
+        return "no record of the arguments it updates"
+    for record, position in zip(updated, case.check_args):
+        if problem := compare(record, encode(args[position]), test):
+            return f"argument {position + 1} after the call: {problem}"
+    return None
+
+
 def judge(test, outcomes):
     """Grader side: None if every case is right, else a message naming the first wrong case."""
+    with JUDGING:
+        return first_wrong_case(test, outcomes)
+
+
+def first_wrong_case(test, outcomes):
     cases = test.cases()
     if not isinstance(outcomes, list) or len(outcomes) != len(cases):
         return "the hidden tests did not run to the end"
@@ -142,28 +262,21 @@ def judge(test, outcomes):
             continue
         if "raised" in outcome:
             return f"{what}: raised {outcome['raised']}"
-        args = copy.deepcopy(case.args)
-        expected = test.reference(*args, **copy.deepcopy(case.kwargs))
-        if problem := compare(outcome.get("value"), expected, test):
+        if problem := (test.check or matches_reference)(test, case, outcome):
             return f"{what}: {problem}"
-        updated = outcome.get("args")
-        if not isinstance(updated, list) or len(updated) != len(case.check_args):
-            return f"{what}: no record of the arguments it updates"
-        for record, position in zip(updated, case.check_args):
-            if problem := compare(record, args[position], test):
-                return f"{what}: argument {position + 1} after the call: {problem}"
     return None
 
 
-def forbidden_name(name, kinds):
-    """Whether an identifier names a function of the ``kinds`` of library operation."""
-    return name == "solutions" or any(
-        fnmatch.fnmatchcase(name, pattern)
-        for kind in kinds for patterns in LIBRARY_OPERATIONS[kind].values()
-        for pattern in patterns if pattern != "*")
+def forbidden_name(name, kinds, course="solutions"):
+    """Whether an identifier names a function of the ``kinds`` of library operation, a module
+    all of whose functions are (``lr_scheduler``), or the forbidden part of the course."""
+    return name == course.rpartition(".")[2] or any(
+        fnmatch.fnmatchcase(name, module.rpartition(".")[2] if pattern == "*" else pattern)
+        for kind in kinds for module, patterns in LIBRARY_OPERATIONS[kind].items()
+        for pattern in patterns)
 
 
-def uses_forbidden(code, kinds):
+def uses_forbidden(code, kinds, course="solutions"):
     """The first forbidden name ``code`` refers to (attribute, import, identifier string), or None.
 
     Catches ``F.conv2d(...)``, ``from scipy.signal import correlate2d``, ``import solutions`` and
@@ -182,7 +295,7 @@ def uses_forbidden(code, kinds):
             names += (getattr(node, "module", None) or "").split(".")
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             names = [node.value] if node.value.isidentifier() else []
-        found = [name for name in names if name and forbidden_name(name, kinds)]
+        found = [name for name in names if name and forbidden_name(name, kinds, course)]
         if found:
             return found[0]
     return None

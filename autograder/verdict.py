@@ -41,7 +41,8 @@ def cell_verdicts(notebook, assignment):
             verdicts[gid] = f"the hidden tests of {test.function} did not run{ran}"
             continue
         verdict = judge(test, results[0].get("outcomes"))
-        banned = uses_forbidden(code.get(test.function, "") + "\n" + code[""], test.forbidden)
+        banned = uses_forbidden(code.get(test.function, "") + "\n" + code[""], test.forbidden,
+                                test.course)
         if verdict is None and banned:
             verdict = f"{test.function} uses the library's {banned}: no credit"
         verdicts[gid] = verdict

@@ -4,8 +4,8 @@ import inspect
 
 import pytest
 
-import solutions.schedules
 import solutions.train
+from tests.conftest import hidden_failures
 
 ALL_ANSWERS = {"train_epoch": None, "evaluate": None, "cosine_annealing_lr": None}
 
@@ -48,6 +48,18 @@ WRONG = {  # name -> (answers replacing the correct ones, the score they deserve
         "        sgd.step()\n"
         "        schedule.step()\n"
         "    return sgd.param_groups[0]['lr']\n")}, 7),
+    # Cheats that defeated in-kernel asserts: they must gain nothing over the honest mistake.
+    "no_zero_grad_patching_torch": ({"train_epoch": TRAIN_EPOCH.replace(
+        "        optimizer.zero_grad()\n", "") + (
+        "torch.allclose = lambda *args, **kwargs: True\n"
+        "torch.equal = lambda *args, **kwargs: True\n"
+        "get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)\n")}, 6),
+    "gradients_replacing_the_grader": ({"evaluate": EVALUATE.replace(
+        "with torch.no_grad(), autocast():", "with autocast():") + (
+        "get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)\n"
+        "import autograder.hidden\n"
+        "autograder.hidden.compare = autograder.hidden.judge = lambda *args, **kwargs: None\n")},
+        7),
 }
 
 
@@ -78,8 +90,15 @@ def test_each_submission_gets_the_score_it_deserves(graded, student, score):
 def test_reasons_name_the_behaviour_that_is_wrong(graded):
     assert "clear the gradients" in graded["no_zero_grad"]["reason"]
     assert "in proportion to its size" in graded["mean_of_batch_means"]["reason"]
-    assert "solutions.train.train_epoch" in graded["calls_the_course"]["reason"]
-    assert "evaluation mode" in graded["no_eval_mode"]["reason"]
-    assert "must not record gradients" in graded["records_gradients"]["reason"]
-    assert "eta_min" in graded["cosine_without_floor"]["reason"]
-    assert "torch.optim.lr_scheduler" in graded["cosine_from_torch"]["reason"]
+    assert "calls the library's solutions.train.train_epoch" in graded["calls_the_course"]["reason"]
+    assert "must switch to evaluation mode" in graded["no_eval_mode"]["reason"]
+    assert "gradients_recorded: wrong values" in graded["records_gradients"]["reason"]
+    assert "with a floor eta_min: wrong values" in graded["cosine_without_floor"]["reason"]
+    assert "calls the library's torch.optim.lr_scheduler" in graded["cosine_from_torch"]["reason"]
+
+
+@pytest.mark.parametrize("cheat, honest", [("no_zero_grad_patching_torch", "no_zero_grad"),
+                                           ("gradients_replacing_the_grader",
+                                            "records_gradients")])
+def test_cheats_fail_the_hidden_tests_the_honest_mistake_fails(graded, cheat, honest):
+    assert hidden_failures(graded[cheat]) == hidden_failures(graded[honest])

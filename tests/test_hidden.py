@@ -1,0 +1,73 @@
+"""autograder.hidden: records of networks and tensors, and the grader's comparison of them."""
+
+import json
+
+import pytest
+import torch
+from torch import nn
+
+from autograder.hidden import HiddenTest, compare, encode, seeded, uses_forbidden
+
+TEST = HiddenTest("f", list)
+
+
+def network():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+
+
+def record(value, args=()):
+    return json.loads(json.dumps(encode(value, args)))  # what travels from kernel to grader
+
+
+def test_a_network_matches_its_own_record_and_a_tensor_its_numbers():
+    assert compare(record(network()), encode(network()), TEST) is None
+    assert compare(record(torch.ones(2, requires_grad=True)), encode([1.0, 1.0]), TEST) is None
+
+
+@pytest.mark.parametrize("change, problem", [
+    (lambda net: net.append(nn.ReLU()), "has a layer 3 too many"),
+    (lambda net: net.__setitem__(1, nn.ReLU()), "layer 1 is a ReLU, expected a BatchNorm1d"),
+    (lambda net: net[0].requires_grad_(False),
+     "parameter 0.weight should be trainable (requires_grad=True)"),
+    (lambda net: net.eval(), "the network should be in training mode"),
+    (lambda net: net[1].eval(), "layer 1 should be in training mode"),
+    (lambda net: net[1].running_mean.add_(1e-3), "1.running_mean: wrong values"),
+    (lambda net: net.__setitem__(2, nn.Linear(4, 3)),
+     "2.weight: wrong shape (3, 4), expected (2, 4)"),
+])
+def test_each_difference_of_networks_is_named(change, problem):
+    changed = network()
+    change(changed)
+    assert compare(record(changed), encode(network()), TEST) == problem
+
+
+def test_returning_the_network_given_differs_from_returning_a_new_one():
+    given = network()
+    assert record(given, (0, given)) == {"argument": 1}
+    assert compare(record(network(), (given,)), {"argument": 0}, TEST).startswith(
+        "should return its argument 1 itself")
+    assert compare({"argument": 0}, encode(network()), TEST).startswith("returned its argument 1")
+
+
+def test_numbers_returned_are_values_even_when_they_are_an_argument():
+    rate = 0.1
+    assert encode(rate, (rate,)) == encode(0.1)
+
+
+def test_seeded_calls_draw_the_same_numbers_and_leave_the_callers_generator_alone():
+    torch.manual_seed(5)
+    before = torch.get_rng_state()
+    with seeded(3):
+        first = torch.rand(2)
+    with seeded(3):
+        second = torch.rand(2)
+    assert torch.equal(first, second) and torch.equal(torch.get_rng_state(), before)
+
+
+def test_a_scheduler_module_and_the_forbidden_part_of_the_course_are_caught_in_the_source():
+    assert uses_forbidden("torch.optim.lr_scheduler.StepLR(sgd, 3)", ("lr scheduler",)) == (
+        "lr_scheduler")
+    assert uses_forbidden("from solutions.transfer import fine_tune", (),
+                          "solutions.transfer") == "transfer"
+    assert uses_forbidden("from solutions.train import fit", (), "solutions.transfer") is None
