@@ -10,8 +10,6 @@ import contextlib
 import fnmatch
 import sys
 
-import numpy as np
-
 #: kind of operation -> {module (with its submodules): fnmatch patterns of function names}.
 LIBRARY_OPERATIONS = {
     "convolution": {"torch": ("conv*", "_convolution*"),
@@ -95,28 +93,3 @@ def calls_library(*kinds, course="solutions"):
         yield caught
     finally:
         sys.setprofile(previous)
-
-
-@contextlib.contextmanager
-def no_library_call(exercise, *kinds):
-    """Fail the enclosed call if it reaches a library operation of one of ``kinds``."""
-    with calls_library(*kinds) as caught:
-        yield
-    assert not caught, (
-        f"{exercise} calls the library's {caught[0]}: implement it yourself, no credit otherwise")
-
-
-def assert_matches(actual, expected, what, rtol=1e-5, atol=1e-6):
-    """Assert an array equals the expected one in shape and values, with a short message."""
-    expected = np.asarray(expected, dtype=float)
-    assert actual is not None, f"{what}: the function returned None"
-    actual = np.asarray(actual, dtype=float)
-    assert actual.shape == expected.shape, (
-        f"{what}: wrong shape {actual.shape}, expected {expected.shape}")
-    assert np.all(np.isfinite(actual)), f"{what}: the result has NaN or infinite values"
-    assert np.allclose(actual, expected, rtol=rtol, atol=atol), f"{what}: wrong values"
-
-
-def no_library_convolution(exercise):
-    """Fail the enclosed call if it reaches PyTorch's or SciPy's convolution."""
-    return no_library_call(exercise, "convolution")

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from autograder.checks import no_library_call
+from autograder.checks import calls_library
 from solutions.schedules import cosine_annealing_lr
 
 
@@ -14,8 +14,9 @@ def own_cosine(t, lr0, T):
 
 
 def test_own_code_passes():
-    with no_library_call("cosine", "lr scheduler"):
+    with calls_library("lr scheduler") as found:
         own_cosine(3, 0.1, 10)
+    assert found == []
 
 
 @pytest.mark.parametrize("call, caught", [
@@ -25,12 +26,12 @@ def test_own_code_passes():
      "torch.optim.lr_scheduler."),
 ])
 def test_a_call_into_a_forbidden_module_is_named(call, caught):
-    with pytest.raises(AssertionError, match=f"cosine calls the library's {caught}.*no credit"):
-        with no_library_call("cosine", "lr scheduler"):
-            call()
+    with calls_library("lr scheduler") as found:
+        call()
+    assert found[0].startswith(caught)
 
 
 def test_the_course_answers_are_forbidden_without_naming_them():
-    with pytest.raises(AssertionError, match="solutions.schedules"):
-        with no_library_call("cosine"):
-            cosine_annealing_lr(0, 1.0, 2)
+    with calls_library() as found:
+        cosine_annealing_lr(0, 1.0, 2)
+    assert found == ["solutions.schedules.cosine_annealing_lr"]
