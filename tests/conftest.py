@@ -68,6 +68,18 @@ def hidden_failures(row):
             if "-hidden (" in part]
 
 
+#: What no feedback page may show: the hidden tests' fences, their call and their inputs' maker.
+HIDDEN_CODE = ("BEGIN HIDDEN TESTS", "run_hidden_test", "default_rng")
+
+
+def feedback_pages(out, students):
+    """student -> their feedback page, each checked to show none of ``HIDDEN_CODE``."""
+    pages = {student: (out / "feedback" / f"{student}.html").read_text() for student in students}
+    for student, html in pages.items():
+        assert [code for code in HIDDEN_CODE if code in html] == [], student
+    return pages
+
+
 # Code a cheating student appends to an answer: it must gain nothing (see hidden_failures).
 SWALLOW_ERRORS = "get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)\n"
 PATCH_COMPARISONS = (  # every comparison passes in the student's kernel

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 import solutions.convolution
-from tests.conftest import cnnbook
+from tests.conftest import cnnbook, feedback_pages
 
 ALL_ANSWERS = {"corr2d": None, "conv_output_size": None, "conv2d": None}
 
@@ -93,14 +93,10 @@ def test_reasons_say_what_went_wrong(graded):
 
 def test_feedback_shows_verdicts_but_no_hidden_test(graded):
     _, out = graded
-    for student in ["correct", "blank", "partial", "cheat_torch"]:
-        html = (out / "feedback" / f"{student}.html").read_text()
-        assert "BEGIN HIDDEN TESTS" not in html and "default_rng" not in html
-        assert "assert_matches" not in html and "no_library_convolution" not in html
-    blank = (out / "feedback" / "blank.html").read_text()
-    assert "Hidden tests failed: corr2d with a square kernel on a wide input: raised "\
-           "NotImplementedError" in blank
-    assert "Hidden tests passed." in (out / "feedback" / "correct.html").read_text()
+    pages = feedback_pages(out, ["correct", "blank", "partial", "cheat_torch"])
+    assert ("Hidden tests failed: corr2d with a square kernel on a wide input: raised "
+            "NotImplementedError") in pages["blank"]
+    assert "Hidden tests passed." in pages["correct"]
 
 
 def test_gradebook_records_the_scores(graded, course):

@@ -3,7 +3,7 @@
 import pytest
 
 import solutions.masks
-from tests.conftest import PATCH_COMPARISONS, SWALLOW_ERRORS, hidden_failures
+from tests.conftest import PATCH_COMPARISONS, SWALLOW_ERRORS, feedback_pages, hidden_failures
 from tests.test_batchnorm_assignment import variant
 
 ALL_ANSWERS = dict.fromkeys(["padding_mask", "masked_mean", "masked_max", "masked_softmax",
@@ -143,20 +143,15 @@ def test_reasons_name_the_failed_tests(graded, student, failed):
 @pytest.mark.parametrize("student", CHEATS)
 def test_tampering_with_the_kernel_gains_nothing(graded, student):
     """The hidden verdicts of the honest wrong answer: patches may only make visible tests pass."""
-    rows, _ = graded
-    cheat, honest = rows[student], rows["max_with_a_tiny_fill"]
-    assert (cheat["score"], hidden_failures(cheat)) == (honest["score"], hidden_failures(honest))
+    rows, _ = graded  # scores come from hidden tests only: the same failures, the same score
+    assert hidden_failures(rows[student]) == hidden_failures(rows["max_with_a_tiny_fill"])
 
 
 def test_feedback_says_what_is_wrong_without_the_hidden_test(graded):
     _, out = graded
-    for student in ["correct", "blank", "max_with_a_tiny_fill", "torch_softmax"]:
-        html = (out / "feedback" / f"{student}.html").read_text()
-        assert "BEGIN HIDDEN TESTS" not in html and "default_rng" not in html
-        assert "run_hidden_test" not in html
-    feedback = {name: (out / "feedback" / f"{name}.html").read_text() for name in
-                ("max_with_a_tiny_fill", "softmax_nan_on_masked_rows",
-                 "mask_after_softmax_renormalized")}
+    feedback = feedback_pages(out, ["correct", "blank", "max_with_a_tiny_fill", "torch_softmax",
+                                    "softmax_nan_on_masked_rows",
+                                    "mask_after_softmax_renormalized"])
     assert "masked_max with only negative values" in feedback["max_with_a_tiny_fill"]
     assert "the result has NaN values" in feedback["softmax_nan_on_masked_rows"]
     assert "a huge score at a masked position" in feedback["mask_after_softmax_renormalized"]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import SWALLOW_ERRORS, hidden_failures
+from tests.conftest import SWALLOW_ERRORS, feedback_pages, hidden_failures
 
 ALL_ANSWERS = {"corr2d": None, "corr2d_multi_in": None, "corr2d_multi_in_out": None,
                "layer": None}
@@ -97,7 +97,6 @@ def test_tampering_with_the_kernel_gains_nothing(graded, student):
 
 def test_feedback_shows_verdicts_but_no_hidden_test(graded):
     _, out = graded
-    for student in ["correct", "channels_not_summed", "bias_forgotten"]:
-        html = (out / "feedback" / f"{student}.html").read_text()
-        assert "BEGIN HIDDEN TESTS" not in html and "default_rng" not in html
-        assert "torch.nn.Conv2d(3, 64" not in html and "run_hidden_test" not in html
+    pages = feedback_pages(out, ["correct", "channels_not_summed", "bias_forgotten"])
+    for html in pages.values():
+        assert "torch.nn.Conv2d(3, 64" not in html

@@ -4,7 +4,7 @@ import inspect
 
 import pytest
 
-from tests.conftest import SWALLOW_ERRORS, hidden_failures
+from tests.conftest import SWALLOW_ERRORS, feedback_pages, hidden_failures
 
 import solutions.onebyone
 
@@ -104,7 +104,6 @@ def test_tampering_with_the_kernel_gains_nothing(graded, student):
 
 def test_feedback_shows_verdicts_but_no_hidden_test(graded):
     _, out = graded
-    for student in ["correct", "linear_bias_forgotten", "conv1x1_reshape_only"]:
-        html = (out / "feedback" / f"{student}.html").read_text()
-        assert "BEGIN HIDDEN TESTS" not in html and "default_rng" not in html
-        assert "student_linear" not in html and "run_hidden_test" not in html
+    pages = feedback_pages(out, ["correct", "linear_bias_forgotten", "conv1x1_reshape_only"])
+    for html in pages.values():
+        assert "student_linear" not in html
