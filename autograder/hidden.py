@@ -16,13 +16,19 @@ tensors and networks (layers, modes, which parameters train, every parameter and
 "returned its argument itself". A network's record keeps its raw state, so that the grader can
 judge properties no reference value has (the accuracy a fine-tuned network reaches) in its own
 process, with a ``check`` of the hidden test.
+
+The cases are public (this package is), so a student could look their answers up in a table made
+with the course's own code. An instructor who sets ``CNNBOOK_HIDDEN_SEED`` to a secret when
+grading gets cases nobody has seen: ``hidden_seed`` mixes it into every case generator's seed.
 """
 
 import ast
 import contextlib
 import copy
 import fnmatch
+import hashlib
 import importlib
+import os
 import threading
 from dataclasses import dataclass, field
 
@@ -79,6 +85,17 @@ class HiddenTest:
     course: str = "solutions"
     seed: int | None = None
     check: object = None
+
+
+def hidden_seed(number):
+    """The seed of one case generator: ``number``, mixed with ``CNNBOOK_HIDDEN_SEED`` if set.
+
+    The grader's process and the student's kernel (which inherits the environment) agree.
+    """
+    secret = os.environ.get("CNNBOOK_HIDDEN_SEED", "")
+    if not secret:
+        return number
+    return int.from_bytes(hashlib.sha256(f"{secret}:{number}".encode()).digest()[:8], "little")
 
 
 def load(assignment):

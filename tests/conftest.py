@@ -134,10 +134,11 @@ class Course:
                 cell.source = answers[grade_id] or solutions[grade_id]
         return nb
 
-    def cnnbook(self, *args, check=True):
-        return cnnbook(*args, env=self.env, check=check)
+    def cnnbook(self, *args, check=True, env=None):
+        """Run ``cnnbook`` on this course, with ``env`` added to its environment."""
+        return cnnbook(*args, env={**self.env, **(env or {})}, check=check)
 
-    def grade(self, assignment, students, out, *options, workers=2):
+    def grade(self, assignment, students, out, *options, workers=2, env=None):
         """Grade ``students`` (name -> answers, or -> raw file text), ``workers`` at once.
 
         Returns the rows of grades.csv by student.
@@ -152,6 +153,6 @@ class Course:
                 nbformat.write(self.student_notebook(assignment, answers),
                                folder / f"{assignment}.ipynb")
         self.cnnbook("grade", assignment, submissions, "--out", out / "grades", "--workers", workers,
-                     *options)
+                     *options, env=env)
         with open(out / "grades" / "grades.csv") as file:
             return {row["student"]: row for row in csv.DictReader(file)}

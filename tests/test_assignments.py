@@ -42,10 +42,12 @@ def test_solution_cells_come_from_the_solutions_package(course, assignment):
             assert line in cells[grade_id]
 
 
+@pytest.mark.parametrize("secret", ["", "an instructor's secret"])
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_source_notebook_passes_its_own_tests_hidden_ones_included(course, assignment):
+def test_source_notebook_passes_its_own_tests_hidden_ones_included(course, assignment, secret):
+    """On the public hidden cases and on those of a secret CNNBOOK_HIDDEN_SEED."""
     path = course.root / "source" / assignment / f"{assignment}.ipynb"
-    done = course.cnnbook("validate", path, check=False)
+    done = course.cnnbook("validate", path, check=False, env={"CNNBOOK_HIDDEN_SEED": secret})
     assert done.returncode == 0, done.stdout + done.stderr
     assert "All tests passed" in done.stdout
 

@@ -5,14 +5,18 @@ conv_output_size is worth 6 points, conv2d 4 more. A cheat on conv2d must score 
 honest wrong conv2d scores (6), whatever it tampers with. Add a case when you think of a cheat.
 """
 
+import hashlib
 import re
 import socket
 import subprocess
 import threading
 
 import nbformat
+import numpy as np
 import pytest
 
+from autograder.hidden import encode, judge, load
+from solutions.convolution import check_conv2d_args
 from tests.conftest import SWALLOW_ERRORS
 
 CORRECT = {"corr2d": None, "conv_output_size": None, "conv2d": None}
@@ -24,6 +28,24 @@ def conv2d(input, weight, bias=None, stride=1, padding=0):
     w = (input.shape[3] + 2 * p_w - weight.shape[3]) // s_w + 1
     return np.zeros((input.shape[0], weight.shape[0], h, w))
 """
+
+
+def digest(array):
+    return hashlib.sha256(np.asarray(array, dtype=float).tobytes()).hexdigest()
+
+
+def lookup_table():
+    """conv2d answering the public hidden cases from a table made with the course's own code
+    (the repository is public): only an instructor's secret CNNBOOK_HIDDEN_SEED defeats it."""
+    test = load("convolution")["conv2d-hidden"]
+    table = {digest(case.args[0]): test.reference(*case.args, **case.kwargs).tolist()
+             for case in test.cases() if case.raises is None}
+    return ("import hashlib\n"
+            f"TABLE = {table!r}\n"
+            "def conv2d(input, weight, bias=None, stride=1, padding=0):\n"
+            "    check_conv2d_args(input, weight, bias, stride, padding)\n"
+            "    key = hashlib.sha256(np.asarray(input, dtype=float).tobytes()).hexdigest()\n"
+            "    return np.array(TABLE.get(key, 0.0))\n")
 
 
 def cheat(code):
@@ -81,6 +103,7 @@ ANSWERS = {  # student -> answers for Course.student_notebook
     "network": CORRECT,
     "os_exit": CORRECT,
     "segfault": CORRECT,
+    "lookup_table": cheat(lookup_table()),
     "daemon": CORRECT,
     "fork_bomb": CORRECT,
 }
@@ -123,6 +146,7 @@ EXPECTED = {  # student -> (score, status, a phrase of the reason)
     "network": (10, "graded", "all tests passed"),
     "os_exit": (0, "error", "the kernel died while running cell"),
     "segfault": (0, "error", "the kernel died while running cell"),
+    "lookup_table": (6, "graded", "conv2d-hidden"),
     "daemon": (10, "graded", "all tests passed"),
     "fork_bomb": (10, "graded", "all tests passed"),
     "edited_tests": (3, "graded", "conv2d-hidden"),
@@ -211,7 +235,8 @@ def graded(course, tmp_path_factory, listener):
         (out / "submissions" / "extra_files").mkdir(parents=True, exist_ok=True)
         (out / "submissions" / "extra_files" / name).write_text("not graded")
     rows = course.grade("convolution", students, out,
-                        "--cell-timeout", 20, "--timeout", 300, "--memory-mb", 3072)
+                        "--cell-timeout", 20, "--timeout", 300, "--memory-mb", 3072,
+                        env={"CNNBOOK_HIDDEN_SEED": "this term's secret"})
     return rows, out / "grades"
 
 
@@ -222,6 +247,21 @@ def test_the_submission_gets_exactly_what_it_deserves(graded, student):
     row = rows[student]
     assert (float(row["score"]), float(row["max_score"]), row["status"]) == (score, 10, status), row
     assert phrase in row["reason"], row["reason"]
+
+
+def test_the_lookup_table_answers_every_public_case():
+    """So it is a real cheat: without a secret seed it would earn conv2d's points."""
+    namespace = {"np": np, "check_conv2d_args": check_conv2d_args}
+    exec(lookup_table(), namespace)
+    test = load("convolution")["conv2d-hidden"]
+    outcomes = []
+    for case in test.cases():
+        try:
+            outcomes.append({"value": encode(namespace["conv2d"](*case.args, **case.kwargs)),
+                             "args": []})
+        except ValueError:
+            outcomes.append({"raised": "ValueError"})
+    assert judge(test, outcomes) is None
 
 
 def test_every_submission_has_exactly_one_row(graded):

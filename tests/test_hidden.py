@@ -2,10 +2,12 @@
 
 import json
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
+from autograder.assignments.convolution import conv2d_cases
 from autograder.hidden import HiddenTest, compare, encode, seeded, uses_forbidden
 
 TEST = HiddenTest("f", list)
@@ -71,3 +73,14 @@ def test_a_scheduler_module_and_the_forbidden_part_of_the_course_are_caught_in_t
     assert uses_forbidden("from solutions.transfer import fine_tune", (),
                           "solutions.transfer") == "transfer"
     assert uses_forbidden("from solutions.train import fit", (), "solutions.transfer") is None
+
+
+def test_a_secret_seed_gives_cases_nobody_has_seen_and_the_same_traps(monkeypatch):
+    public = conv2d_cases()
+    monkeypatch.setenv("CNNBOOK_HIDDEN_SEED", "an instructor's secret")
+    secret, again = conv2d_cases(), conv2d_cases()
+    assert [c.description for c in secret] == [c.description for c in public]
+    for mine, theirs, repeat in zip(secret, public, again):
+        assert [np.shape(a) for a in mine.args] == [np.shape(a) for a in theirs.args]
+        assert not np.array_equal(mine.args[0], theirs.args[0]), mine.description
+        assert np.array_equal(mine.args[0], repeat.args[0])  # the kernel draws the same

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from autograder.hidden import Case, HiddenTest
+from autograder.hidden import Case, HiddenTest, hidden_seed
 
 
 def tensor(array):
@@ -46,7 +46,7 @@ def torch_fuse_conv_bn(conv_weight, conv_bias, bn_mean, bn_var, bn_weight, bn_bi
 
 
 def training_cases():
-    rng = np.random.default_rng(11)
+    rng = np.random.default_rng(hidden_seed(11))
     layers = {  # input shape, weight and bias given, eps, scale of the data
         "an (N, D) batch with weight and bias": ((6, 4), True, 1e-5, 2.0),
         "an (N, C, H, W) batch: statistics per channel": ((3, 2, 4, 5), True, 1e-5, 3.0),
@@ -64,7 +64,7 @@ def training_cases():
 
 
 def running_cases():
-    rng = np.random.default_rng(12)
+    rng = np.random.default_rng(hidden_seed(12))
     layers = {  # input shape, momentum, number of training steps
         "one step on a small batch (m = 3)": ((3, 2), 0.1, 1),
         "the default momentum, three steps on (N, C, H, W)": ((2, 3, 2, 2), 0.1, 3),
@@ -82,7 +82,7 @@ def running_cases():
 
 
 def eval_cases():
-    rng = np.random.default_rng(13)
+    rng = np.random.default_rng(hidden_seed(13))
     cases = []
     for description, shape in {"an (N, D) batch": (5, 3),
                                "an (N, C, H, W) batch": (2, 4, 3, 3)}.items():
@@ -97,7 +97,7 @@ def eval_cases():
 
 
 def backward_cases():
-    rng = np.random.default_rng(14)
+    rng = np.random.default_rng(hidden_seed(14))
     layers = {  # input shape, weight given, eps
         "an (N, D) batch with weight": ((5, 3), True, 1e-5),
         "an (N, C, H, W) batch with weight": ((2, 3, 4, 4), True, 1e-5),
@@ -112,7 +112,7 @@ def backward_cases():
 
 
 def fuse_cases():
-    rng = np.random.default_rng(15)
+    rng = np.random.default_rng(hidden_seed(15))
     layers = {  # C_in, C_out, kernel, conv bias, BN weight and bias, eps
         "a 3x3 convolution with bias": (3, 4, 3, True, True, 1e-5),
         "a convolution without bias (the usual case before BN)": (2, 3, 3, False, True, 1e-5),

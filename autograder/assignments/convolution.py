@@ -4,7 +4,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from autograder.hidden import Case, HiddenTest
+from autograder.hidden import Case, HiddenTest, hidden_seed
 
 
 def torch_conv2d(input, weight, bias=None, stride=1, padding=0):
@@ -23,7 +23,7 @@ def torch_output_size(n, k, padding=0, stride=1, dilation=1):
 
 
 def corr2d_cases():
-    rng = np.random.default_rng(2)
+    rng = np.random.default_rng(hidden_seed(2))
     shapes = {  # (n_h, n_w, k_h, k_w)
         "a square kernel on a wide input": (6, 8, 3, 3),
         "a rectangular kernel": (5, 7, 2, 4),
@@ -52,7 +52,7 @@ def conv_output_size_cases():
 
 
 def conv2d_cases():
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng(hidden_seed(3))
     layers = {  # N, C_in, C_out, H, W, k_h, k_w, stride, padding, bias
         "several channels in and out, with bias": (2, 3, 4, 7, 6, 3, 3, 1, 0, True),
         "a (height, width) stride and padding": (1, 2, 3, 8, 9, 3, 2, (2, 1), (1, 0), True),

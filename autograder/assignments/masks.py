@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch.nn.utils.rnn import pad_sequence
 
-from autograder.hidden import Case, HiddenTest
+from autograder.hidden import Case, HiddenTest, hidden_seed
 
 
 def torch_padding_mask(lengths, max_len=None):
@@ -80,7 +80,7 @@ def padding_mask_cases():
 
 
 def masked_mean_cases():
-    rng = np.random.default_rng(21)
+    rng = np.random.default_rng(hidden_seed(21))
     batches = {  # shape of x, shape of the mask, dim
         "a (B, T) batch along T": ((3, 6), (3, 6), 1),
         "a (B, T, D) batch with a (B, T, 1) mask": ((2, 5, 4), (2, 5, 1), 1),
@@ -94,7 +94,7 @@ def masked_mean_cases():
 
 
 def masked_max_cases():
-    rng = np.random.default_rng(22)
+    rng = np.random.default_rng(hidden_seed(22))
     batches = {  # shape of x, shape of the mask, dim, offset of the values
         "values of both signs": ((3, 6), (3, 6), 1, 0.0),
         "only negative values": ((4, 5), (4, 5), -1, -10.0),
@@ -108,7 +108,7 @@ def masked_max_cases():
 
 
 def masked_softmax_cases():
-    rng = np.random.default_rng(23)
+    rng = np.random.default_rng(hidden_seed(23))
     batches = {  # shape, shape of the mask, dim, scale and offset of the scores
         "a (B, S) batch of scores": ((4, 6), (4, 6), -1, 2.0, 0.0),
         "a (B, L, S) batch with a (B, 1, S) padding mask": ((2, 3, 5), (2, 1, 5), -1, 2.0, 0.0),
@@ -127,7 +127,7 @@ def masked_softmax_cases():
 
 
 def attention_cases():
-    rng = np.random.default_rng(24)
+    rng = np.random.default_rng(hidden_seed(24))
     layers = {  # batch shape, L, S, E, E_v, kind of mask
         "no mask": ((2,), 3, 4, 5, 2, None),
         "a boolean attn_mask": ((2,), 4, 5, 3, 3, "bool"),

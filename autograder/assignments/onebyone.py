@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder.assignments.convolution import torch_conv2d
-from autograder.hidden import Case, HiddenTest
+from autograder.hidden import Case, HiddenTest, hidden_seed
 
 
 def torch_linear(input, weight, bias=None):
@@ -21,7 +21,7 @@ def correct_linear(input, weight, bias=None):
 
 
 def linear_cases():
-    rng = np.random.default_rng(11)
+    rng = np.random.default_rng(hidden_seed(11))
     layers = {  # input shape, out_features, bias
         "a batch of vectors, with bias": ((5, 3), 4, True),
         "a square weight": ((4, 6), 6, True),
@@ -38,7 +38,7 @@ def linear_cases():
 
 
 def conv1x1_cases():
-    rng = np.random.default_rng(12)
+    rng = np.random.default_rng(hidden_seed(12))
     layers = {  # N, c_i, c_o, H, W, bias
         "a batch of non-square images, with bias": (2, 3, 4, 3, 5, True),
         "fewer output than input channels": (1, 6, 2, 4, 4, True),

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from autograder.hidden import Case, HiddenTest
+from autograder.hidden import Case, HiddenTest, hidden_seed
 
 
 def torch_max_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False):
@@ -35,7 +35,7 @@ def sample(rng, shape, values):
 
 
 def max_pool2d_cases():
-    rng = np.random.default_rng(4)
+    rng = np.random.default_rng(hidden_seed(4))
     layers = {  # input shape, values, kernel_size, stride, padding, ceil_mode
         "several images and channels, the default stride": ((2, 3, 6, 7), "normal", 2, None, 0,
                                                              False),
@@ -53,7 +53,7 @@ def max_pool2d_cases():
 
 
 def avg_pool2d_cases():
-    rng = np.random.default_rng(5)
+    rng = np.random.default_rng(hidden_seed(5))
     layers = {  # input shape, kernel_size, stride, padding, ceil_mode, count_include_pad
         "several images and channels, the default stride": ((2, 3, 6, 7), 2, None, 0, False,
                                                              True),
@@ -72,7 +72,7 @@ def avg_pool2d_cases():
 
 
 def max_pool2d_backward_cases():
-    rng = np.random.default_rng(6)
+    rng = np.random.default_rng(hidden_seed(6))
     layers = {  # input shape, values, kernel_size, stride, padding, ceil_mode
         "windows that do not overlap": ((2, 3, 6, 6), "normal", 2, None, 0, False),
         "overlapping windows (their gradients must add up)": ((1, 2, 7, 7), "normal", 3, 1, 0,

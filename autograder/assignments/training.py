@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from autograder.hidden import Case, HiddenTest
+from autograder.hidden import Case, HiddenTest, hidden_seed
 
 
 class GradientProbe(nn.Module):
@@ -56,7 +56,7 @@ def random_batches(sizes, features=5, classes=3):
 
 def train_epoch_cases():
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(7)
+        torch.manual_seed(hidden_seed(7))
         cases = []
         batches = {
             "a network with batch norm left in evaluation mode (train_epoch must switch to "
@@ -77,7 +77,7 @@ def train_epoch_cases():
 
 def evaluate_cases():
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(8)
+        torch.manual_seed(hidden_seed(8))
         normalized = nn.Sequential(nn.Linear(5, 6), nn.BatchNorm1d(6), nn.Dropout(0.5),
                                    nn.Linear(6, 3))
         for _ in range(3):
