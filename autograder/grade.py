@@ -43,6 +43,8 @@ from autograder.sandbox import kernelspec, kill_cgroup
 from autograder.submission import read_submission, rebuild, with_hidden_tests
 from autograder.verdict import cell_verdicts
 
+#: What of the course directory no kernel may see: the gradebook and every notebook but the release.
+PRIVATE = ("gradebook.db", "source", "submitted", "autograded", "feedback")
 CSV_COLUMNS = ["student", "assignment", "score", "max_score", "status", "reason"]
 MAX_REASON = 500
 
@@ -127,9 +129,12 @@ def failure_reason(log):
     return "the notebook could not be run: " + ((exceptions or lines or ["no output"])[-1][:300])
 
 
-def autograde_one(assignment, student, notebook, out_dir, limits):
-    """Run one submission in a private folder and a sandboxed kernel; return its Result."""
-    with tempfile.TemporaryDirectory(prefix=f"cnnbook-{student}-") as tmp:
+def autograde_one(assignment, student, notebook, out_dir, limits, hidden=()):
+    """Run one submission in a private folder and a sandboxed kernel; return its Result.
+
+    hidden: paths the kernel must not see, besides the other submissions' folders.
+    """
+    with tempfile.TemporaryDirectory(prefix=f"{student}-", dir=grading_dir()) as tmp:
         graded, work = Path(tmp) / f"{assignment}.ipynb", Path(tmp) / "work"
         work.mkdir()
         released = nbformat.read(released_notebook_path(assignment), as_version=4)
@@ -138,7 +143,7 @@ def autograde_one(assignment, student, notebook, out_dir, limits):
         top = Result(student, assignment, 0.0, max_score(assignment), "error", "")
         cgroup = f"cnnbook-{Path(tmp).name}"
         spec = kernelspec(Path(tmp) / "jupyter", memory_mb=limits.memory_mb, cgroup=cgroup,
-                          max_processes=limits.processes)
+                          max_processes=limits.processes, hidden=[*hidden, grading_dir()])
         try:
             code, log = run_group([sys.executable, "-m", "autograder.execute", graded, graded,
                                    f"--cell-timeout={limits.cell_timeout}"],
@@ -199,7 +204,14 @@ def previous_result(saved, stamp):
     return result if result.fingerprint == stamp else None
 
 
-def grade_student(assignment, folder, out_dir, limits=Limits(), force=False):
+def grading_dir():
+    """The folder of every submission's private folder while it is graded (root's only)."""
+    folder = Path(tempfile.gettempdir()) / "cnnbook-grading"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+def grade_student(assignment, folder, out_dir, limits=Limits(), force=False, hidden=()):
     """Grade one student's folder and save ``results/<student>.json``; never raises.
 
     Without ``force``, a submission already graded in ``out_dir`` (same file, same assignment)
@@ -216,7 +228,8 @@ def grade_student(assignment, folder, out_dir, limits=Limits(), force=False):
         if path is None:
             result = Result(student, assignment, 0.0, max_score(assignment), "missing", note)
         else:
-            result = autograde_one(assignment, student, read_submission(path), out_dir, limits)
+            result = autograde_one(assignment, student, read_submission(path), out_dir, limits,
+                                   hidden)
             result.reason = note + result.reason
     except ValueError as error:
         result = Result(student, assignment, 0.0, max_score(assignment), "invalid", str(error))
@@ -295,9 +308,10 @@ def grade(assignment, submissions, out_dir, workers=1, limits=Limits(), force=Fa
     load(assignment), source_notebook(assignment)  # read before any submission runs
     names = {p.name for p in submissions.iterdir() if p.is_dir() and not p.name.startswith(".")}
     folders = [submissions / name for name in sorted(names | set(roster))]
+    hidden = [COURSE_DIR / name for name in PRIVATE] + [submissions.resolve(), out_dir.resolve()]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = list(pool.map(
-            lambda folder: grade_student(assignment, folder, out_dir, limits, force), folders))
+        results = list(pool.map(lambda folder: grade_student(
+            assignment, folder, out_dir, limits, force, hidden), folders))
     record_in_gradebook(results)
     write_csv(results, out_dir / "grades.csv")
     write_summary(assignment, results, out_dir)

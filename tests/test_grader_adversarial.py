@@ -5,7 +5,9 @@ conv_output_size is worth 6 points, conv2d 4 more. A cheat on conv2d must score 
 honest wrong conv2d scores (6), whatever it tampers with. Add a case when you think of a cheat.
 """
 
+import ast
 import hashlib
+import html
 import re
 import socket
 import subprocess
@@ -17,7 +19,7 @@ import pytest
 
 from autograder.hidden import encode, judge, load
 from solutions.convolution import check_conv2d_args
-from tests.conftest import SWALLOW_ERRORS
+from tests.conftest import REPO, SWALLOW_ERRORS
 
 CORRECT = {"corr2d": None, "conv_output_size": None, "conv2d": None}
 ZEROS_CONV2D = """
@@ -106,6 +108,7 @@ ANSWERS = {  # student -> answers for Course.student_notebook
     "lookup_table": cheat(lookup_table()),
     "daemon": CORRECT,
     "fork_bomb": CORRECT,
+    "snoop": CORRECT,
 }
 APPENDED = {  # student -> code appended to their conv2d cell, after an honest conv2d
     "sys_exit": "\nimport sys\nsys.exit(0)\n",
@@ -149,6 +152,7 @@ EXPECTED = {  # student -> (score, status, a phrase of the reason)
     "lookup_table": (6, "graded", "conv2d-hidden"),
     "daemon": (10, "graded", "all tests passed"),
     "fork_bomb": (10, "graded", "all tests passed"),
+    "snoop": (10, "graded", "all tests passed"),
     "edited_tests": (3, "graded", "conv2d-hidden"),
     "deleted_tests": (3, "graded", "conv2d-hidden"),
     "reordered_cells": (3, "graded", "conv2d-hidden"),
@@ -207,10 +211,30 @@ def tampered(course, kind):
     return nbformat.writes(nb)
 
 
+def snoop(looks, writes):
+    """A last cell that reads ``looks`` (name -> path) and prints what it found; where the
+    kernel's files are private, it also writes ``writes`` and kills every process it sees."""
+    return (f"import os, signal\nfound = {{}}\nfor name, path in {looks!r}.items():\n"
+            "    try:\n        found[name] = (sorted(os.listdir(path)) if os.path.isdir(path)\n"
+            "                       else open(path, 'rb').read(16))\n"
+            "    except OSError as error:\n        found[name] = type(error).__name__\n"
+            "if os.environ.get('CNNBOOK_FILES') == 'private':  # else it could do harm here\n"
+            f"    for path in {writes!r}:\n        try:\n"
+            "            open(path, 'w').write('forged')\n"
+            "        except OSError:\n            pass\n"
+            "    for pid in [int(p) for p in os.listdir('/proc') if p.isdigit()]:\n"
+            "        if pid != os.getpid():\n            os.kill(pid, signal.SIGKILL)\n"
+            "print('found', found, 'files', os.environ.get('CNNBOOK_FILES'))\n")
+
+
 @pytest.fixture(scope="module")
 def graded(course, tmp_path_factory, listener):
     port, _ = listener
     out = tmp_path_factory.mktemp("adversarial")
+    last_cell = {**LAST_CELL, "snoop": snoop(
+        {"submissions": str(out / "submissions"), "output": str(out / "grades"),
+         "gradebook": str(course.root / "gradebook.db")},
+        [str(out / "grades" / "forged.json"), str(REPO / "autograder" / "forged.py")])}
     students = {}
     for student, answers in ANSWERS.items():
         nb = course.student_notebook("convolution", answers)
@@ -221,8 +245,8 @@ def graded(course, tmp_path_factory, listener):
         for cell in nb.cells:
             if cell.metadata.get("nbgrader", {}).get("grade_id") == "conv2d":
                 cell.source += extra
-        if student in LAST_CELL:
-            nb.cells.append(nbformat.v4.new_code_cell(LAST_CELL[student]))
+        if student in last_cell:
+            nb.cells.append(nbformat.v4.new_code_cell(last_cell[student]))
         students[student] = nbformat.writes(nb)
     for kind in ["edited_tests", "deleted_tests", "reordered_cells", "fake_test_cell",
                  "old_format"]:
@@ -297,6 +321,16 @@ def test_nothing_a_student_started_is_left_running(graded):
         pytest.skip("no pids cgroup can be made here: a daemon can outlive its kernel")
     left = subprocess.run(["pgrep", "-f", "sleep 61[78]"], capture_output=True, text=True)
     assert left.stdout == "", left.stdout
+
+
+def test_a_kernel_sees_no_other_work_and_writes_nothing_the_grader_reads(graded):
+    _, out = graded
+    page = html.unescape(re.sub(r"<[^>]+>", "", (out / "feedback" / "snoop.html").read_text()))
+    found, files = re.search(r"^found (\{.*\}) files (\w+)$", page, re.M).groups()
+    if files != "private":
+        pytest.skip("no mount and PID namespaces here: the kernel shares the grader's files")
+    assert ast.literal_eval(found) == {"submissions": [], "output": [], "gradebook": b""}
+    assert not (out / "forged.json").exists() and not (REPO / "autograder" / "forged.py").exists()
 
 
 def test_huge_output_is_cut_in_the_feedback(graded):
