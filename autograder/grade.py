@@ -45,6 +45,8 @@ from autograder.verdict import cell_verdicts
 
 #: What of the course directory no kernel may see: the gradebook and every notebook but the release.
 PRIVATE = ("gradebook.db", "source", "submitted", "autograded", "feedback")
+#: Where each submission gets its private folder while it is graded (the grader's user's only).
+GRADING_DIR = Path(tempfile.gettempdir()) / "cnnbook-grading"
 CSV_COLUMNS = ["student", "assignment", "score", "max_score", "status", "reason"]
 MAX_REASON = 500
 
@@ -132,9 +134,9 @@ def failure_reason(log):
 def autograde_one(assignment, student, notebook, out_dir, limits, hidden=()):
     """Run one submission in a private folder and a sandboxed kernel; return its Result.
 
-    hidden: paths the kernel must not see, besides the other submissions' folders.
+    hidden: paths the kernel must not see.
     """
-    with tempfile.TemporaryDirectory(prefix=f"{student}-", dir=grading_dir()) as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{student}-", dir=GRADING_DIR) as tmp:
         graded, work = Path(tmp) / f"{assignment}.ipynb", Path(tmp) / "work"
         work.mkdir()
         released = nbformat.read(released_notebook_path(assignment), as_version=4)
@@ -143,7 +145,7 @@ def autograde_one(assignment, student, notebook, out_dir, limits, hidden=()):
         top = Result(student, assignment, 0.0, max_score(assignment), "error", "")
         cgroup = f"cnnbook-{Path(tmp).name}"
         spec = kernelspec(Path(tmp) / "jupyter", memory_mb=limits.memory_mb, cgroup=cgroup,
-                          max_processes=limits.processes, hidden=[*hidden, grading_dir()])
+                          max_processes=limits.processes, hidden=hidden)
         try:
             code, log = run_group([sys.executable, "-m", "autograder.execute", graded, graded,
                                    f"--cell-timeout={limits.cell_timeout}"],
@@ -162,10 +164,9 @@ def autograde_one(assignment, student, notebook, out_dir, limits, hidden=()):
         # Scores come from the instructor's points and the grader's verdicts only.
         notebook = nbformat.read(graded, as_version=4)
         verdicts = cell_verdicts(notebook, assignment)
-        points = test_points(assignment)
-        top.tests = {gid: [points[gid] if verdicts.get(gid, "missing") is None else 0.0,
-                           points[gid], verdicts.get(gid, "the test did not run")]
-                     for gid in points}
+        for gid, points in test_points(assignment).items():
+            message = verdicts.get(gid, "the test did not run")
+            top.tests[gid] = [points if message is None else 0.0, points, message]
         top.score = sum(score for score, _, _ in top.tests.values())
         failed = [f"{gid} ({message})" for gid, (_, _, message) in top.tests.items() if message]
         top.status = "graded"
@@ -188,9 +189,14 @@ def keep_for_formgrader(assignment, student, notebook, html):
         (folder / f"{assignment}.{suffix}").write_text(text)
 
 
+@functools.cache
+def source_digest(assignment):
+    return hashlib.sha256(source_notebook_path(assignment).read_bytes()).digest()
+
+
 def fingerprint(path, assignment):
     """Hash of the submitted file (or its absence) and of the instructor's source notebook."""
-    digest = hashlib.sha256(source_notebook_path(assignment).read_bytes())
+    digest = hashlib.sha256(source_digest(assignment))
     digest.update(path.read_bytes() if path is not None else b"missing")
     return digest.hexdigest()
 
@@ -202,13 +208,6 @@ def previous_result(saved, stamp):
     except (OSError, ValueError, TypeError):
         return None
     return result if result.fingerprint == stamp else None
-
-
-def grading_dir():
-    """The folder of every submission's private folder while it is graded (root's only)."""
-    folder = Path(tempfile.gettempdir()) / "cnnbook-grading"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    return folder
 
 
 def grade_student(assignment, folder, out_dir, limits=Limits(), force=False, hidden=()):
@@ -308,7 +307,9 @@ def grade(assignment, submissions, out_dir, workers=1, limits=Limits(), force=Fa
     load(assignment), source_notebook(assignment)  # read before any submission runs
     names = {p.name for p in submissions.iterdir() if p.is_dir() and not p.name.startswith(".")}
     folders = [submissions / name for name in sorted(names | set(roster))]
-    hidden = [COURSE_DIR / name for name in PRIVATE] + [submissions.resolve(), out_dir.resolve()]
+    GRADING_DIR.mkdir(mode=0o700, exist_ok=True)
+    hidden = [*(COURSE_DIR / name for name in PRIVATE), submissions.resolve(), out_dir.resolve(),
+              GRADING_DIR]  # the other submissions' folders
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         results = list(pool.map(lambda folder: grade_student(
             assignment, folder, out_dir, limits, force, hidden), folders))

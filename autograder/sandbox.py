@@ -40,12 +40,11 @@ PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
 CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
 
 
-def isolate_network():
-    """Move this process into a new, empty network namespace; False where not permitted."""
-    if not sys.platform.startswith("linux"):
-        return False
-    libc = ctypes.CDLL(None, use_errno=True)
-    return libc.unshare(CLONE_NEWNET) == 0
+def unshare(namespaces):
+    """Move this process into new ``namespaces`` (CLONE_NEW* flags); False where not permitted
+    (not Linux, not privileged)."""
+    return sys.platform.startswith("linux") and (
+        ctypes.CDLL(None, use_errno=True).unshare(namespaces) == 0)
 
 
 def join_cgroup(name, max_processes):
@@ -110,9 +109,9 @@ def confine(hidden):
     read-only but the working folder and each ``hidden`` path is an empty folder, without any
     capability. The caller stays outside as the parent and ends with it. False (nothing done)
     where namespaces cannot be made."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if not sys.platform.startswith("linux") or libc.unshare(CLONE_NEWNS | CLONE_NEWPID) != 0:
+    if not unshare(CLONE_NEWNS | CLONE_NEWPID):
         return False
+    libc = ctypes.CDLL(None, use_errno=True)
     child = os.fork()
     if child:  # the launcher, outside the namespace: the kernel's parent, ending with it
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # interrupts reach the kernel's group
@@ -181,7 +180,7 @@ def main(argv=None):
     limit(resource.RLIMIT_FSIZE, args.file_mb)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if not args.network:
-        os.environ["CNNBOOK_NETWORK"] = "isolated" if isolate_network() else "shared"
+        os.environ["CNNBOOK_NETWORK"] = "isolated" if unshare(CLONE_NEWNET) else "shared"
     limited = args.cgroup and join_cgroup(args.cgroup, args.max_processes)
     os.environ["CNNBOOK_PROCESSES"] = "limited" if limited else "unlimited"
     private = args.private and confine(args.hide)
