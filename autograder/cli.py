@@ -14,24 +14,24 @@ def release(args):
 
 
 def validate(args):
-    """Run a notebook and report its tests, as a student would before handing in."""
+    """Run a notebook and report its visible tests, as a student would before handing in."""
     from nbclient import NotebookClient
 
-    from autograder.submission import read_submission
-    from autograder.verdict import cell_verdicts
+    from autograder.submission import read_bytes, read_submission
+    from autograder.verdict import visible_verdicts
 
     path = Path(args.notebook).resolve()
-    notebook = read_submission(path)
+    notebook = read_submission(read_bytes(path))
     NotebookClient(notebook, timeout=args.timeout, kernel_name="python3", allow_errors=True,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
-    verdicts = cell_verdicts(notebook, args.assignment or path.stem)
+    verdicts = visible_verdicts(notebook, args.assignment or path.stem)
     failed = {gid: message for gid, message in verdicts.items() if message}
     for gid, message in failed.items():
         print(f"FAILED {gid}: {message}")
     if failed:
-        print(f"{len(failed)} failing tests out of {len(verdicts)}.")
+        print(f"{len(failed)} failing visible tests out of {len(verdicts)}.")
         return 1
-    print(f"All tests passed ({len(verdicts)} test cells).")
+    print(f"All {len(verdicts)} visible tests passed. The hidden tests run when it is graded.")
     return 0
 
 

@@ -1,9 +1,18 @@
-"""What a student's feedback may show of a hidden test: its verdict, never its code or inputs."""
+"""A student's feedback page: the verdict of each hidden test (never its code or inputs), and
+nothing that runs.
+
+Everything a student wrote or their code displayed is untrusted HTML, seen by the student and by
+the instructor (in formgrader's copy too). ``sanitize`` keeps text, tables, code and images and
+drops scripts, styles, event handlers, frames and forms; the page itself loads nothing and runs
+nothing (``POLICY``, a Content-Security-Policy without any script source).
+"""
 
 import copy
+import re
 from pathlib import Path
 
 import nbgrader
+import nh3
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbformat.v4 import new_output
@@ -12,6 +21,38 @@ from nbgrader.utils import is_grade
 from traitlets.config import Config
 
 MAX_MESSAGE = 300
+#: The page may show its own styles and inline images, and nothing else: no script, no request.
+POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+TAGS = nh3.ALLOWED_TAGS | {"body", "main"}
+ATTRIBUTES = {"*": {"class", "id", "name", "title"}, "a": {"href"},
+              "img": {"src", "alt", "width", "height"}, "td": {"colspan", "rowspan"},
+              "th": {"colspan", "rowspan"}}
+
+
+def sanitize(html):
+    """``html`` (a fragment) with only the tags of ``TAGS`` and attributes of ``ATTRIBUTES``;
+    links only to ``#anchors``, images only from ``data:``."""
+    return nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes={"data"},
+                     strip_comments=True, link_rel=None)
+
+
+def sanitize_notebook(notebook):
+    """The student's own markdown and raw cells (answers and added cells) made safe to render,
+    in place: formgrader renders the graded notebook itself."""
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type in ("markdown", "raw") and (not meta or meta.get("solution")):
+            cell.source = sanitize(cell.source)
+    return notebook
+
+
+def safe_page(html):
+    """The exported page with its template's head (less any script) and a sanitized body."""
+    start = html.index("<body")
+    head = re.sub(r"<script\b.*?</script>", "", html[:start], flags=re.S | re.I)
+    head = head.replace("<head>", f'<head>\n<meta http-equiv="Content-Security-Policy" '
+                                  f'content="{POLICY}"/>', 1)
+    return head + sanitize(html[start:]) + "\n</html>\n"
 
 
 class HideHiddenTests(ClearHiddenTests):
@@ -27,9 +68,7 @@ class HideHiddenTests(ClearHiddenTests):
             return cell, resources
         cell, resources = super().preprocess_cell(cell, resources, cell_index)
         errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
-        if errors and errors[-1].ename == "HiddenTestFailed":  # the grader's own verdict
-            text = f"Hidden tests failed: {errors[-1].evalue[:MAX_MESSAGE]}\n"
-        elif errors:
+        if errors:
             message = str(errors[-1].evalue).strip().split("\n")[0][:MAX_MESSAGE]
             text = f"Hidden tests failed. {errors[-1].ename}: {message}\n"
         else:
@@ -64,4 +103,4 @@ def feedback_html(notebook, assignment, student, tests):
                               "student": student, "score": score, "late_penalty": 0,
                               "max_score": sum(points for _, points, _ in tests.values())}}
     html, _ = exporter.from_notebook_node(notebook, resources=resources)
-    return html
+    return safe_page(html)

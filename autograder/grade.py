@@ -1,17 +1,17 @@
-"""Grade a folder of submissions: each in its own folder and kernel, one gradebook writer.
+"""Grade a folder of submissions: each in its own folder and sandboxes, one gradebook writer.
 
 nbgrader's autograde runs student code inside the course directory, one submission at a time,
 and its gradebook is one SQLite file that is not safe for concurrent writers. So each submission
-is rebuilt from the released notebook (its answers only), given back the instructor's hidden
-tests and run by ``autograder.execute`` in a fresh temporary folder, with a sandboxed kernel;
-the grader judges the outputs in its own process. Workers run submissions in parallel, each
-writes its result to ``OUT/results/<student>.json``, and only this process writes the course's
-gradebook and ``OUT/grades.csv``. Whatever happens to a submission, it gets a row with a status
-and a reason:
+is rebuilt from the released notebook (its answers only) and run by ``autograder.execute`` in a
+fresh temporary folder with a sandboxed kernel, for the feedback page; then its answers run on the
+hidden cases in a second sandboxed process (``autograder.answers``), and the grader judges the
+records in its own process. Workers run submissions in parallel, each writes its result to
+``OUT/results/<student>.json``, and only this process writes the course's gradebook and
+``OUT/grades.csv``. Whatever happens to a submission, it gets a row with a status and a reason:
 
 - ``graded``: autograded; ``reason`` lists the failed tests (or says that all passed);
 - ``missing``: no notebook in the student's folder;
-- ``invalid``: the file is not a readable Jupyter notebook;
+- ``invalid``: the file is not a readable Jupyter notebook (or a link, or too large);
 - ``timeout``: the notebook ran past the time limit for a whole notebook;
 - ``error``: the notebook could not be run to the end (e.g. the kernel died); ``reason`` says why.
 """
@@ -19,7 +19,9 @@ and a reason:
 import csv
 import functools
 import hashlib
+import itertools
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -36,28 +38,32 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbformat.v4 import new_output
 
 from autograder import COURSE_DIR
+from autograder.answers import Runner, answer_cells, hidden_outcomes, runner_view
 from autograder.course import released_notebook_path, run_group, source_notebook_path
-from autograder.feedback import feedback_html
-from autograder.hidden import load
-from autograder.sandbox import kernelspec, kill_cgroup
-from autograder.submission import read_submission, rebuild, with_hidden_tests
-from autograder.verdict import cell_verdicts
+from autograder.feedback import feedback_html, sanitize_notebook
+from autograder.hidden import assignment_module, cases_for, imports, load
+from autograder.sandbox import capped_folder, kernelspec, kill_cgroup, sandbox_command
+from autograder.submission import read_bytes, read_submission, rebuild
+from autograder.verdict import hidden_verdicts, visible_verdicts
 
-#: What of the course directory no kernel may see: the gradebook and every notebook but the release.
-PRIVATE = ("gradebook.db", "source", "submitted", "autograded", "feedback")
 #: Where each submission gets its private folder while it is graded (the grader's user's only).
 GRADING_DIR = Path(tempfile.gettempdir()) / "cnnbook-grading"
 CSV_COLUMNS = ["student", "assignment", "score", "max_score", "status", "reason"]
-MAX_REASON = 500
+MAX_REASON = 500  # characters of a reason in grades.csv (the results JSON keeps all of it)
+SOCKETS_MB = 1  # the folder of the kernel's sockets and connection file
+#: Names of cgroups: unique in this process, whatever the student's name.
+CGROUP_NAMES = (f"cnnbook-{os.getpid()}-{n}" for n in itertools.count())
 
 
 @dataclass(frozen=True)
 class Limits:
     """What one submission may use; exceeding a limit ends it with a status that names it."""
-    cell_timeout: int = 60       # seconds, then the cell is interrupted and the next one runs
-    notebook_timeout: int = 600  # seconds for the whole submission, then status "timeout"
-    memory_mb: int = 4096        # address space of the kernel: beyond it, MemoryError
+    cell_timeout: int = 60       # seconds, then the cell (or hidden test) is stopped
+    notebook_timeout: int = 600  # seconds for the whole notebook, then status "timeout"
+    memory_mb: int = 4096        # address space of each sandboxed process: beyond it, MemoryError
     processes: int = 256         # tasks (processes and threads): beyond it, fork fails
+    file_mb: int = 64            # size of one file the student's code writes
+    work_mb: int = 256           # its working folder, /tmp and /dev/shm are each this size
 
 
 @dataclass
@@ -97,11 +103,14 @@ def max_score(assignment):
 
 
 def find_notebook(folder, assignment):
-    """The student's notebook and a note when it was not named ``<assignment>.ipynb``."""
+    """The student's notebook and a note when it was not named ``<assignment>.ipynb``.
+
+    Whatever the entry is (a link, a folder), it is only read by ``read_bytes``.
+    """
     expected = folder / f"{assignment}.ipynb"
-    if expected.is_file():
+    notebooks = sorted(p for p in folder.iterdir() if p.suffix == ".ipynb")
+    if expected in notebooks:
         return expected, ""
-    notebooks = sorted(p for p in folder.glob("*.ipynb") if p.is_file())
     if len(notebooks) == 1:
         return notebooks[0], f"graded {notebooks[0].name} (expected {expected.name}); "
     found = ", ".join(p.name for p in notebooks) or "no notebook"
@@ -109,15 +118,14 @@ def find_notebook(folder, assignment):
 
 
 def show_hidden_verdicts(notebook, verdicts, assignment):
-    """Replace each hidden-case cell's raw results by its verdict, for the feedback page."""
+    """Give each hidden test cell its verdict as output, for the feedback page."""
     hidden = load(assignment)
     for cell in notebook.cells:
         gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if gid in hidden:
             message = verdicts.get(gid)
-            cell.outputs = [new_output("error", ename="HiddenTestFailed", evalue=message,
-                                       traceback=[]) if message else
-                            new_output("stream", name="stdout", text="passed\n")]
+            text = f"Hidden tests failed: {message}\n" if message else "Hidden tests passed.\n"
+            cell.outputs = [new_output("stream", name="stdout", text=text)]
 
 
 def failure_reason(log):
@@ -131,39 +139,88 @@ def failure_reason(log):
     return "the notebook could not be run: " + ((exceptions or lines or ["no output"])[-1][:300])
 
 
-def autograde_one(assignment, student, notebook, out_dir, limits, hidden=()):
-    """Run one submission in a private folder and a sandboxed kernel; return its Result.
+class Sandbox:
+    """The folders of one submission's sandboxed processes, under a private temporary folder:
+    ``work`` (their working folder), ``sockets`` (shared with the kernel), ``root`` (where each
+    builds its view)."""
 
-    hidden: paths the kernel must not see.
-    """
-    with tempfile.TemporaryDirectory(prefix=f"{student}-", dir=GRADING_DIR) as tmp:
-        graded, work = Path(tmp) / f"{assignment}.ipynb", Path(tmp) / "work"
-        work.mkdir()
-        released = nbformat.read(released_notebook_path(assignment), as_version=4)
-        nbformat.write(with_hidden_tests(rebuild(released, notebook), source_notebook(assignment)),
-                       graded)
-        top = Result(student, assignment, 0.0, max_score(assignment), "error", "")
-        cgroup = f"cnnbook-{Path(tmp).name}"
-        spec = kernelspec(Path(tmp) / "jupyter", memory_mb=limits.memory_mb, cgroup=cgroup,
-                          max_processes=limits.processes, hidden=hidden)
+    def __init__(self, tmp, limits, assignment):
+        self.tmp, self.limits = Path(tmp), limits
+        for name in ("work", "sockets", "root"):
+            (self.tmp / name).mkdir()
+        self.imports, self.withhold = imports(assignment)
+
+    def view(self, *options):
+        return ["--private", f"--root={self.tmp / 'root'}", *options]
+
+    def course(self):
+        return (["--course", *(f"--withhold={module}" for module in self.withhold)]
+                if "solutions" in self.imports else [])
+
+    def run_notebook(self, graded):
+        """Run the notebook in a sandboxed kernel (all libraries but the course's); return
+        (exit code, log)."""
+        cgroup = next(CGROUP_NAMES)
+        prefix = sandbox_command(self.limits, cgroup, self.view(
+            f"--share={self.tmp / 'sockets'}", *self.course()))
+        spec = kernelspec(self.tmp / "jupyter", prefix)
+        with capped_folder(self.tmp / "sockets", SOCKETS_MB):  # the kernel writes there
+            try:
+                return run_group([sys.executable, "-m", "autograder.execute", graded, graded,
+                                  f"--cell-timeout={self.limits.cell_timeout}",
+                                  f"--sockets={self.tmp / 'sockets'}"],
+                                 self.tmp / "work", timeout=self.limits.notebook_timeout,
+                                 env={"JUPYTER_PATH": str(spec)})
+            finally:
+                kill_cgroup(cgroup)  # what the kernel left running, daemons included
+
+    def start_answers(self, payload, lines):
+        """Start an answer process (``autograder.answers``) in its own cgroup and view."""
+        cgroup = next(CGROUP_NAMES)
+        self.cgroups.append(cgroup)
+        options, command = runner_view(self.imports)
+        prefix = sandbox_command(self.limits, cgroup, self.view(*options, *self.course()))
+        return Runner(prefix + command, self.tmp / "work", payload, lines)
+
+    def hidden(self, notebook, assignment):
+        """The answer process's results for every hidden test, and its cells' errors."""
+        self.cgroups = []
         try:
-            code, log = run_group([sys.executable, "-m", "autograder.execute", graded, graded,
-                                   f"--cell-timeout={limits.cell_timeout}"],
-                                  work, timeout=limits.notebook_timeout,
-                                  env={"JUPYTER_PATH": str(spec)})
+            return hidden_outcomes(list(load(assignment).items()), answer_cells(notebook),
+                                   assignment_module(assignment), self.start_answers,
+                                   self.limits)
+        finally:
+            for cgroup in self.cgroups:
+                kill_cgroup(cgroup)
+
+
+def autograde_one(assignment, student, notebook, out_dir, limits, digest):
+    """Run one submission in a private folder and sandboxed processes; return its Result.
+
+    digest: of the submitted file, from which its hidden cases are drawn (``cases_for``).
+    """
+    with tempfile.TemporaryDirectory(prefix="submission-", dir=GRADING_DIR) as tmp:
+        graded = Path(tmp) / f"{assignment}.ipynb"
+        released = nbformat.read(released_notebook_path(assignment), as_version=4)
+        nbformat.write(rebuild(released, notebook), graded)
+        sandbox = Sandbox(tmp, limits, assignment)
+        top = Result(student, assignment, 0.0, max_score(assignment), "error", "")
+        try:
+            code, log = sandbox.run_notebook(graded)
         except subprocess.TimeoutExpired:
             top.status = "timeout"
             top.reason = f"the notebook ran for more than {limits.notebook_timeout} s in all"
             return top
-        finally:
-            kill_cgroup(cgroup)  # what the kernel left running, daemons included
         if code != 0:
             top.reason = failure_reason(log)
             return top
 
         # Scores come from the instructor's points and the grader's verdicts only.
-        notebook = nbformat.read(graded, as_version=4)
-        verdicts = cell_verdicts(notebook, assignment)
+        notebook = sanitize_notebook(nbformat.read(graded, as_version=4))
+        with cases_for(digest):
+            results, setup = sandbox.hidden(notebook, assignment)
+            verdicts = {**visible_verdicts(notebook, assignment),
+                        **hidden_verdicts(notebook, assignment, results, setup)}
         for gid, points in test_points(assignment).items():
             message = verdicts.get(gid, "the test did not run")
             top.tests[gid] = [points if message is None else 0.0, points, message]
@@ -174,7 +231,7 @@ def autograde_one(assignment, student, notebook, out_dir, limits, hidden=()):
         show_hidden_verdicts(notebook, verdicts, assignment)
         html = feedback_html(notebook, assignment, student, top.tests)
         (out_dir / "feedback").mkdir(exist_ok=True)
-        (out_dir / "feedback" / f"{student}.html").write_text(html)
+        (out_dir / "feedback" / f"{file_name(student)}.html").write_text(html)
         keep_for_formgrader(assignment, student, notebook, html)
         return top
 
@@ -183,21 +240,28 @@ def keep_for_formgrader(assignment, student, notebook, html):
     """The graded notebook and its feedback page where nbgrader's formgrader looks for them."""
     for step, suffix, text in [("autograded", "ipynb", nbformat.writes(notebook)),
                                ("feedback", "html", html)]:
-        folder = COURSE_DIR / step / student / assignment
+        folder = COURSE_DIR / step / file_name(student) / assignment
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         (folder / f"{assignment}.{suffix}").write_text(text)
 
 
 @functools.cache
-def source_digest(assignment):
-    return hashlib.sha256(source_notebook_path(assignment).read_bytes()).digest()
+def assignment_digest(assignment):
+    """What a grade depends on besides the submission: the instructor's notebook, the hidden
+    tests' code, the grader's records and the secret seed (a digest of it)."""
+    digest = hashlib.sha256(source_notebook_path(assignment).read_bytes())
+    for path in [Path(assignment_module(assignment).__file__), Path(__file__).parent / "hidden.py",
+                 Path(__file__).parent / "records.py"]:
+        digest.update(path.read_bytes())
+    digest.update(os.environ.get("CNNBOOK_HIDDEN_SEED", "").encode())
+    return digest.digest()
 
 
-def fingerprint(path, assignment):
-    """Hash of the submitted file (or its absence) and of the instructor's source notebook."""
-    digest = hashlib.sha256(source_digest(assignment))
-    digest.update(path.read_bytes() if path is not None else b"missing")
+def fingerprint(content, assignment):
+    """Hash of the submitted file's bytes (None: absent) and of ``assignment_digest``."""
+    digest = hashlib.sha256(assignment_digest(assignment))
+    digest.update(content if content is not None else b"missing")
     return digest.hexdigest()
 
 
@@ -210,35 +274,51 @@ def previous_result(saved, stamp):
     return result if result.fingerprint == stamp else None
 
 
-def grade_student(assignment, folder, out_dir, limits=Limits(), force=False, hidden=()):
+def file_name(student):
+    """A file name for the student's results and feedback, whatever the length of their name."""
+    if len(student.encode()) <= 200:
+        return student
+    return student.encode()[:150].decode(errors="ignore") + "-" + hashlib.sha256(
+        student.encode()).hexdigest()[:16]
+
+
+def grade_student(assignment, folder, out_dir, limits=Limits(), force=False):
     """Grade one student's folder and save ``results/<student>.json``; never raises.
 
-    Without ``force``, a submission already graded in ``out_dir`` (same file, same assignment)
-    is not run again: an interrupted batch resumes where it stopped.
+    Without ``force``, a submission already graded in ``out_dir`` (same file, same assignment,
+    same hidden tests and seed) is not run again: an interrupted batch resumes where it stopped.
     """
     student = folder.name
-    path, note = find_notebook(folder, assignment) if folder.is_dir() else (
-        None, "no folder for this student")
-    saved = out_dir / "results" / f"{student}.json"
-    stamp = fingerprint(path, assignment)
-    if not force and (result := previous_result(saved, stamp)):
-        return result
+    saved = out_dir / "results" / f"{file_name(student)}.json"
+    stamp = ""
     try:
+        if not folder.is_dir() or folder.is_symlink():
+            path, note = None, ("no folder for this student" if not os.path.lexists(folder)
+                                else "the student's entry is not a folder")
+        else:
+            path, note = find_notebook(folder, assignment)
+        content = read_bytes(path) if path is not None else None
+        stamp = fingerprint(content, assignment)
+        if not force and (result := previous_result(saved, stamp)):
+            return result
         if path is None:
             result = Result(student, assignment, 0.0, max_score(assignment), "missing", note)
         else:
-            result = autograde_one(assignment, student, read_submission(path), out_dir, limits,
-                                   hidden)
+            result = autograde_one(assignment, student, read_submission(content), out_dir,
+                                   limits, hashlib.sha256(content).hexdigest())
             result.reason = note + result.reason
     except ValueError as error:
         result = Result(student, assignment, 0.0, max_score(assignment), "invalid", str(error))
     except Exception as error:  # the batch goes on: this row records what went wrong
         result = Result(student, assignment, 0.0, max_score(assignment), "error",
                         f"grader error: {type(error).__name__}: {error}")
-    result.reason, result.fingerprint = result.reason[:MAX_REASON], stamp
+    result.fingerprint = stamp
     partial = saved.with_suffix(".tmp")
-    partial.write_text(json.dumps(asdict(result), indent=1))
-    partial.replace(saved)  # atomic: an interrupted run never leaves half a result
+    try:
+        partial.write_text(json.dumps(asdict(result), indent=1))
+        partial.replace(saved)  # atomic: an interrupted run never leaves half a result
+    except OSError:  # e.g. a full disk: the row is still written, the run cannot resume it
+        partial.unlink(missing_ok=True)
     return result
 
 
@@ -258,11 +338,29 @@ def record_in_gradebook(results):
             gb.db.commit()
 
 
+def spreadsheet_cell(value):
+    """``value`` as a spreadsheet shows it as text: a leading ``= + - @`` (a formula) is escaped."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def write_csv(results, path):
+    """``grades.csv``: a row a student; reasons shortened, every text cell safe to open."""
     with open(path, "w", newline="") as file:
         writer = csv.DictWriter(file, fieldnames=CSV_COLUMNS)
         writer.writeheader()
-        writer.writerows(result.row() for result in results)
+        for result in results:
+            row = result.row()
+            row["reason"] = shorten(row["reason"], MAX_REASON)
+            writer.writerow({key: value if isinstance(value, float) else spreadsheet_cell(value)
+                             for key, value in row.items()})
+
+
+def shorten(text, most):
+    """``text``, cut at a word boundary to at most ``most`` characters, with "..." if cut."""
+    if len(text) <= most:
+        return text
+    return text[:most - 3].rsplit(" ", 1)[0] + "..."
 
 
 def write_summary(assignment, results, out_dir):
@@ -305,14 +403,12 @@ def grade(assignment, submissions, out_dir, workers=1, limits=Limits(), force=Fa
         raise ValueError(f"{submissions} is not a folder of <student>/{assignment}.ipynb")
     (out_dir / "results").mkdir(parents=True, exist_ok=True)
     load(assignment), source_notebook(assignment)  # read before any submission runs
-    names = {p.name for p in submissions.iterdir() if p.is_dir() and not p.name.startswith(".")}
+    names = {p.name for p in submissions.iterdir()}  # every entry is a student, odd ones too
     folders = [submissions / name for name in sorted(names | set(roster))]
     GRADING_DIR.mkdir(mode=0o700, exist_ok=True)
-    hidden = [*(COURSE_DIR / name for name in PRIVATE), submissions.resolve(), out_dir.resolve(),
-              GRADING_DIR]  # the other submissions' folders
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         results = list(pool.map(lambda folder: grade_student(
-            assignment, folder, out_dir, limits, force, hidden), folders))
+            assignment, folder, out_dir, limits, force), folders))
     record_in_gradebook(results)
     write_csv(results, out_dir / "grades.csv")
     write_summary(assignment, results, out_dir)

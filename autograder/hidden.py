@@ -1,47 +1,52 @@
 """Hidden tests whose verdict the student's code cannot touch.
 
-A hidden test cell only *runs* the student's function on hidden cases, inside the kernel, and
-shows the raw results as a display output (``RESULTS_MIME``). The grader's own process then
-rebuilds the same cases, computes the expected answers with the reference (PyTorch, in a process
-the submission never ran in) and compares. So a submission that monkeypatches numpy or torch,
-overrides ``__eq__``, swallows exceptions or replaces assertion helpers changes nothing: no
-comparison happens where its code runs.
-
 An assignment's hidden tests live in ``autograder/assignments/<assignment>.py`` as
-``HIDDEN = {grade_id: HiddenTest(...)}``; the test cell calls
-``run_hidden_test("<assignment>", "<grade_id>", <student function>)``.
+``HIDDEN = {grade_id: HiddenTest(...)}``, beside ``IMPORTS``: the libraries its answers may use
+(NumPy alone unless it says more). The grader runs the student's function on each test's cases
+in a sandboxed process of its own (``autograder.answers``), which sends back plain records
+(``autograder.records``) of what it returned; then, in the grader's process, it computes the
+expected answers with the reference (PyTorch) on its own copies of the same cases and compares
+them (``judge``). So a submission that monkeypatches numpy or torch, overrides ``__eq__``,
+swallows exceptions or forges its records changes nothing: no comparison happens where its code
+runs.
 
-Kernel and grader record values with the same ``encode``: numbers, tuples of values, PyTorch
-tensors and networks (layers, modes, which parameters train, every parameter and buffer), and
-"returned its argument itself". A network's record keeps its raw state, so that the grader can
-judge properties no reference value has (the accuracy a fine-tuned network reaches) in its own
-process, with a ``check`` of the hidden test.
+Records are numbers, tuples of records, and networks (layers, modes, which parameters train,
+every parameter and buffer), and "returned its argument itself". A network's record keeps its
+raw state, so that the grader can judge properties no reference value has (the accuracy a
+fine-tuned network reaches) in its own process, with a ``check`` of the hidden test.
 
 The cases are public (this package is), so a student could look their answers up in a table made
 with the course's own code. An instructor who sets ``CNNBOOK_HIDDEN_SEED`` to a secret when
 grading gets cases nobody has seen: ``hidden_seed`` mixes it into every case generator's seed.
+The secret stays in the grader: no sandboxed process has it in its environment.
 """
 
 import ast
 import contextlib
+import contextvars
 import copy
 import fnmatch
 import hashlib
 import importlib
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 
-from autograder.checks import LIBRARY_OPERATIONS, calls_library
-
-RESULTS_MIME = "application/vnd.cnnbook.hidden-results+json"
+from autograder.checks import LIBRARY_OPERATIONS
+from autograder.records import decode, encode, seeded
 
 #: The grader judges submissions in several threads; cases and references seed torch's global
 #: random generators, so one judgement runs at a time.
 JUDGING = threading.Lock()
+#: The digest of the submission whose cases are drawn (see ``cases_for``), in this thread.
+SUBMISSION = contextvars.ContextVar("submission", default="")
+#: What of the answer process's reports may be shown: names, never free text.
+ERROR = re.compile(r"\w{1,40}(: No module named '[\w.]{1,40}')?")
+LIBRARY = re.compile(r"[\w.]{1,80}")
+RETURNED = re.compile(r"returned a \w{1,40}, not numbers")
 
 
 @dataclass
@@ -65,7 +70,7 @@ class HiddenTest:
     """Cases for one student function, the reference that answers them, and banned operations.
 
     function: the student's function (the grade id of its solution cell).
-    cases: () -> list of Case, deterministic (seeded), so kernel and grader build the same ones.
+    cases: () -> list of Case, deterministic (seeded): built to send and again to judge.
     reference: called like the student's function on copies of the same arguments.
     forbidden: kinds of ``autograder.checks.LIBRARY_OPERATIONS`` the function may not call.
     course: the part of the course's own package it may not call either (all of ``solutions``,
@@ -75,6 +80,10 @@ class HiddenTest:
     check: (test, case, outcome) -> None or what is wrong, for properties no reference value has;
     it judges the recorded outcome (``{"value": record, "args": [records]}``) instead of the
     reference.
+    call: what the cases call, an expression in the student's namespace (default: ``function``),
+    e.g. ``"lambda: (valid_width, same_p)"`` for answers that are numbers.
+    lend: names set in the student's namespace while the cases run, e.g. a correct ``linear``
+    for ``conv1x1``, so that one mistake does not cost points twice.
     """
     function: str
     cases: object
@@ -85,96 +94,61 @@ class HiddenTest:
     course: str = "solutions"
     seed: int | None = None
     check: object = None
+    call: str = ""
+    lend: dict = field(default_factory=dict)
 
 
 def hidden_seed(number):
-    """The seed of one case generator: ``number``, mixed with ``CNNBOOK_HIDDEN_SEED`` if set.
+    """The seed of one case generator: ``number``, mixed with ``CNNBOOK_HIDDEN_SEED`` if set and
+    with the digest of the submission being graded (``cases_for``).
 
-    The grader's process and the student's kernel (which inherits the environment) agree.
+    Only the grader's process has the secret: cases travel to the sandbox as data. The digest
+    makes each submission's cases its own: cases a student got out of one run (there is no way
+    out, but if there were) fit no other submission, and no notebook can hold the answers to
+    the cases drawn from its own digest.
     """
-    secret = os.environ.get("CNNBOOK_HIDDEN_SEED", "")
+    secret = os.environ.get("CNNBOOK_HIDDEN_SEED", "") + SUBMISSION.get()
     if not secret:
         return number
     return int.from_bytes(hashlib.sha256(f"{secret}:{number}".encode()).digest()[:8], "little")
 
 
+@contextlib.contextmanager
+def cases_for(submission):
+    """Inside the block (in this thread), every case generator draws the cases of
+    ``submission``, a digest of the submitted file."""
+    token = SUBMISSION.set(f":{submission}")
+    try:
+        yield
+    finally:
+        SUBMISSION.reset(token)
+
+
+def reported(text, pattern, otherwise):
+    """What the answer process reported (an exception's name, a module, a type), shown to the
+    student only where it fits ``pattern``: no other text travels from a sandbox to a page."""
+    match = pattern.fullmatch(str(text)[:200])
+    return match[0] if match else otherwise
+
+
+def assignment_module(assignment):
+    """``autograder/assignments/<assignment>.py``, or None if the assignment has none."""
+    try:
+        return importlib.import_module(f"autograder.assignments.{assignment}")
+    except ModuleNotFoundError:
+        return None
+
+
 def load(assignment):
     """``HIDDEN`` of ``autograder/assignments/<assignment>.py``; empty if it has none."""
-    try:
-        module = importlib.import_module(f"autograder.assignments.{assignment}")
-    except ModuleNotFoundError:
-        return {}
-    return module.HIDDEN
+    module = assignment_module(assignment)
+    return module.HIDDEN if module else {}
 
 
-def encode(value, args=()):
-    """A JSON-able record of a value: numbers with their shape, a tuple of records, or a network:
-    which of ``args`` it is, when it is one of them (a network changed in place and returned),
-    else its layers and their modes, which parameters train, every parameter and buffer."""
-    if isinstance(value, tuple):
-        return {"items": [encode(item) for item in value]}
-    if isinstance(value, torch.nn.Module):
-        for position, arg in enumerate(args):
-            if value is arg:
-                return {"argument": position}
-        return {"module": {
-            "layers": {name: type(layer).__name__ for name, layer in value.named_modules()},
-            "trainable": {name: p.requires_grad for name, p in value.named_parameters()},
-            "training": {name: layer.training for name, layer in value.named_modules()},
-            "state": {name: encode(tensor) for name, tensor in value.state_dict().items()}}}
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().double().numpy()
-    try:
-        array = np.array(value, dtype=float)
-    except Exception:
-        return {"error": f"returned a {type(value).__name__}, not numbers"}
-    return {"shape": list(array.shape), "data": array.ravel().tolist()}
-
-
-def decode(record):
-    """The array a record of numbers holds; ValueError if it holds none."""
-    try:
-        return np.array(record["data"], dtype=float).reshape(record["shape"])
-    except (KeyError, TypeError, ValueError):
-        raise ValueError("unreadable result") from None
-
-
-@contextlib.contextmanager
-def seeded(seed):
-    """Seed torch's random generators with ``seed`` inside the block (if not None), and give
-    the caller's random state back after it."""
-    if seed is None:
-        yield
-        return
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
-
-
-def run_hidden_test(assignment, grade_id, function):
-    """Kernel side: call ``function`` on every hidden case and display the raw outcomes."""
-    from IPython.display import display
-
-    test = load(assignment)[grade_id]
-    outcomes = []
-    for case in test.cases():
-        args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
-        with seeded(test.seed), calls_library(*test.forbidden, course=test.course) as caught:
-            try:
-                returned, raised = function(*args, **kwargs), None
-            except Exception as error:
-                raised = type(error).__name__
-        if caught:
-            outcome = {"library": caught[0]}
-        elif raised:
-            outcome = {"raised": raised}
-        else:
-            outcome = {"value": encode(returned, args),
-                       "args": [encode(args[i]) for i in case.check_args]}
-        outcomes.append(outcome)
-    display({RESULTS_MIME: {"grade_id": grade_id, "outcomes": outcomes},
-             "text/plain": f"{len(outcomes)} hidden cases ran; the grader checks the results."},
-            raw=True)
+def imports(assignment):
+    """(distributions, modules of ``solutions`` withheld) the assignment's answers may use."""
+    module = assignment_module(assignment)
+    return getattr(module, "IMPORTS", ("numpy",)), getattr(module, "WITHHOLD", ())
 
 
 def compare(record, expected, test):
@@ -183,7 +157,7 @@ def compare(record, expected, test):
     if not isinstance(record, dict):
         return "no result"
     if "error" in record:
-        return str(record["error"])
+        return reported(record["error"], RETURNED, "returned something other than numbers")
     if "argument" in expected:
         return None if record == expected else (
             f"should return its argument {expected['argument'] + 1} itself (changed in place)")
@@ -204,6 +178,8 @@ def compare(record, expected, test):
     except ValueError as error:
         return str(error)
     if actual.shape != expected.shape:
+        if actual.ndim > expected.ndim + 1 or max(actual.shape, default=0) > 10**6:
+            return f"wrong shape, expected {expected.shape}"  # no room for a message in it
         return f"wrong shape {actual.shape}, expected {expected.shape}"
     if np.allclose(actual, expected, rtol=test.rtol, atol=test.atol, equal_nan=True):
         return None
@@ -272,13 +248,14 @@ def first_wrong_case(test, outcomes):
         if not isinstance(outcome, dict):
             return f"{what}: no result"
         if "library" in outcome:
-            return f"{what}: calls the library's {outcome['library']}: no credit"
+            name = reported(outcome["library"], LIBRARY, "a forbidden operation")
+            return f"{what}: calls the library's {name}: no credit"
         if case.raises is not None:
             if outcome.get("raised") != case.raises.__name__:
                 return f"{what}: should raise {case.raises.__name__}"
             continue
         if "raised" in outcome:
-            return f"{what}: raised {outcome['raised']}"
+            return f"{what}: raised {reported(outcome['raised'], ERROR, 'an exception')}"
         if problem := (test.check or matches_reference)(test, case, outcome):
             return f"{what}: {problem}"
     return None

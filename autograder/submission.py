@@ -7,24 +7,55 @@ deleted or re-ordered test cells, and edited points, grade ids or checksums, cha
 """
 
 import copy
+import os
+import stat
 
 import nbformat
+
+MAX_FILE = 20 * 2**20   # bytes of a submitted notebook
+MAX_CELL = 100_000      # characters of one cell's source: more is no answer, and slow to parse
 
 
 def grade_id(cell):
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
-def read_submission(path):
-    """The notebook as nbformat v4, or raise ValueError with a readable reason."""
+def read_bytes(path):
+    """The bytes of the regular file ``path``, never following a link and never reading more
+    than ``MAX_FILE``; ValueError with a readable reason otherwise."""
     try:
-        nb = nbformat.read(path, as_version=4)
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        raise ValueError(f"{path.name} cannot be read ({error.strerror}; links are not followed)")
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise ValueError(f"{path.name} is not a regular file")
+    with os.fdopen(descriptor, "rb") as file:
+        content = file.read(MAX_FILE + 1)
+    if len(content) > MAX_FILE:
+        raise ValueError(f"{path.name} is larger than {MAX_FILE // 2**20} MB")
+    return content
+
+
+def read_submission(content):
+    """The notebook in ``content`` (bytes) as nbformat v4, or raise ValueError with a readable
+    reason: not a notebook, no cells, malformed nbgrader metadata, a cell too long."""
+    try:
+        nb = nbformat.reads(content.decode(), as_version=4)
         nbformat.validate(nb)
     except Exception as error:  # nbformat raises many types for a broken file
         first_line = (str(error).strip().split("\n") or [""])[0][:200]
         raise ValueError(f"not a readable Jupyter notebook ({type(error).__name__}: {first_line})")
     if not nb.cells:
         raise ValueError("the notebook has no cells")
+    for index, cell in enumerate(nb.cells, 1):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if not isinstance(meta, dict) or not isinstance(meta.get("grade_id", ""), str):
+            raise ValueError(f"cell {index} has malformed nbgrader metadata (was the notebook "
+                             "edited by hand?)")
+        if len(cell.source) > MAX_CELL:
+            raise ValueError(f"cell {index} has {len(cell.source):,} characters; the limit is "
+                             f"{MAX_CELL:,}")
     return nb
 
 
@@ -82,15 +113,3 @@ def student_code(notebook):
         elif not meta:
             code[""] += cell.source + "\n"
     return code
-
-
-def with_hidden_tests(notebook, source):
-    """``notebook`` with the code of every test cell taken from the instructor's ``source``."""
-    tests = {grade_id(cell): cell.source for cell in source.cells
-             if cell.metadata.get("nbgrader", {}).get("grade")
-             and not cell.metadata.nbgrader.get("solution")}
-    notebook = copy.deepcopy(notebook)
-    for cell in notebook.cells:
-        if grade_id(cell) in tests:
-            cell.source = tests[grade_id(cell)]
-    return notebook

@@ -1,13 +1,14 @@
-"""Scores of an executed notebook's test cells, decided outside the student's kernel.
+"""Scores of a notebook's test cells, decided outside the student's code.
 
-A test cell with hidden cases (see autograder/hidden.py) passes when the grader's own comparison
-of its displayed results with the reference passes and the student's code for that function uses
-no forbidden library call. Any other test cell passes when it raised no error, as in nbgrader.
+A hidden test passes when the grader's comparison of the answer process's records with the
+reference passes (``autograder.hidden.judge``) and the student's code for that function names no
+forbidden library operation. A visible test passes when its cell raised no error, as in nbgrader;
+visible tests carry no points.
 """
 
 from nbgrader.utils import is_grade
 
-from autograder.hidden import RESULTS_MIME, judge, load, uses_forbidden
+from autograder.hidden import ERROR, imports, judge, load, reported, uses_forbidden
 from autograder.submission import student_code
 
 MAX_MESSAGE = 200
@@ -19,31 +20,46 @@ def error_message(output):
     return f"{ename}: {evalue}" if evalue else ename
 
 
-def cell_verdicts(notebook, assignment):
-    """grade_id -> None when the test cell passed, else a readable reason; in notebook order."""
-    hidden, code = load(assignment), student_code(notebook)
+def visible_verdicts(notebook, assignment):
+    """grade_id -> None when the visible test cell passed, else its error; in notebook order."""
+    hidden = load(assignment)
     verdicts = {}
     for cell in notebook.cells:
-        if not is_grade(cell):
-            continue
-        gid = cell.metadata.nbgrader.grade_id
-        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-        if gid not in hidden:
-            verdicts[gid] = error_message(errors[-1]) if errors else None
-            continue
-        if "BEGIN HIDDEN TESTS" not in cell.source:
-            continue  # a student's copy: the hidden cases are added back when it is graded
-        test = hidden[gid]
-        results = [o["data"][RESULTS_MIME] for o in cell.get("outputs", [])
-                   if RESULTS_MIME in o.get("data", {})]
-        if len(results) != 1 or results[0].get("grade_id") != gid:
-            ran = f" ({error_message(errors[-1])})" if errors else ""
-            verdicts[gid] = f"the hidden tests of {test.function} did not run{ran}"
-            continue
-        verdict = judge(test, results[0].get("outcomes"))
+        if is_grade(cell) and cell.metadata.nbgrader.grade_id not in hidden:
+            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            message = error_message(errors[-1]) if errors else None
+            verdicts[cell.metadata.nbgrader.grade_id] = message
+    return verdicts
+
+
+def hidden_verdicts(notebook, assignment, results, setup):
+    """grade_id -> None when the hidden test passed, else a readable reason.
+
+    results: grade_id -> the answer process's line for that test (``autograder.answers``);
+    setup: the errors its cells raised when they were loaded.
+    """
+    code = student_code(notebook)
+    setup = [reported(error, ERROR, "an exception") for error in setup]
+    loaded = f" (loading your answer cells raised {setup[0]})" if setup else ""
+    allowed = f" (the hidden tests may import {', '.join(imports(assignment)[0])} only)"
+    verdicts = {}
+    for grade_id, test in load(assignment).items():
+        result = results.get(grade_id, {"failed": "the hidden tests did not run"})
+        if "failed" in result:
+            verdict = str(result["failed"]) + loaded
+        elif "missing" in result and setup:
+            verdict = (f"the hidden tests of {test.function} could not run: loading your answer "
+                       f"cells raised {setup[0]}"
+                       + (allowed if "ModuleNotFoundError" in setup[0] else ""))
+        elif "missing" in result:
+            verdict = (f"{test.call or test.function} is not defined by your answer cells "
+                       f"({reported(result['missing'], ERROR, 'not a function')}); the hidden "
+                       "tests run the provided cells and your answer cells alone")
+        else:
+            verdict = judge(test, result.get("outcomes"))
         banned = uses_forbidden(code.get(test.function, "") + "\n" + code[""], test.forbidden,
                                 test.course)
         if verdict is None and banned:
             verdict = f"{test.function} uses the library's {banned}: no credit"
-        verdicts[gid] = verdict
+        verdicts[grade_id] = verdict
     return verdicts

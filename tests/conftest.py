@@ -68,8 +68,8 @@ def hidden_failures(row):
             if "-hidden (" in part]
 
 
-#: What no feedback page may show: the hidden tests' fences, their call and their inputs' maker.
-HIDDEN_CODE = ("BEGIN HIDDEN TESTS", "run_hidden_test", "default_rng")
+#: What no feedback page may show: the hidden tests' fences, where they live, their inputs' maker.
+HIDDEN_CODE = ("BEGIN HIDDEN TESTS", "HIDDEN[", "default_rng")
 
 
 def feedback_pages(out, students):
@@ -78,6 +78,11 @@ def feedback_pages(out, students):
     for student, html in pages.items():
         assert [code for code in HIDDEN_CODE if code in html] == [], student
     return pages
+
+
+#: Why the hidden tests of a NumPy exercise whose answer cells import torch could not run.
+NO_TORCH = ("could not run: loading your answer cells raised ModuleNotFoundError: No module named "
+            "'torch' (the hidden tests may import numpy only))")
 
 
 # Code a cheating student appends to an answer: it must gain nothing (see hidden_failures).

@@ -1,17 +1,22 @@
-"""A catalogue of cheating and broken submissions, graded in one batch: none gains a point.
+"""A catalogue of attacks and broken submissions, graded in one batch: none gains a point, none
+harms another student, and every one gets a row with a readable reason.
 
 Each case is a student of the convolution assignment. An honest answer to corr2d and
 conv_output_size is worth 6 points, conv2d 4 more. A cheat on conv2d must score exactly what an
-honest wrong conv2d scores (6), whatever it tampers with. Add a case when you think of a cheat.
+honest wrong conv2d scores (6), whatever it tampers with; vandals who answer honestly must get
+their 10 and leave the machine as it was. Add a case when you think of an attack (the sandbox
+itself is attacked line by line in tests/test_sandbox.py).
 """
 
 import ast
 import hashlib
 import html
+import html.parser
 import re
 import socket
 import subprocess
 import threading
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -19,7 +24,11 @@ import pytest
 
 from autograder.hidden import encode, judge, load
 from solutions.convolution import check_conv2d_args
-from tests.conftest import REPO, SWALLOW_ERRORS
+from tests.conftest import REPO, SWALLOW_ERRORS, feedback_pages
+
+SECRET = "this term's secret"
+CORE_PATTERN = Path("/proc/sys/kernel/core_pattern")
+CORE_PATTERN_BEFORE = CORE_PATTERN.read_text() if CORE_PATTERN.exists() else ""
 
 CORRECT = {"corr2d": None, "conv_output_size": None, "conv2d": None}
 ZEROS_CONV2D = """
@@ -31,6 +40,39 @@ def conv2d(input, weight, bias=None, stride=1, padding=0):
     return np.zeros((input.shape[0], weight.shape[0], h, w))
 """
 
+
+#: Finds the cases in the answer process's memory and writes them, as lines the grader reads,
+#: into every text that could reach the student's page: a failure, a missing name, an error.
+#: The marker is built at run time, so that only a leak, never the code, shows "LEAKED".
+LEAK = ("import base64, gc, io, json, os, pickle\n"
+        "jobs = [o for o in gc.get_objects()\n"
+        "        if type(o) is dict and 'tests' in o and 'cells' in o]\n"
+        "if jobs:\n"
+        "    out = [o for o in gc.get_objects() if isinstance(o, io.TextIOWrapper)\n"
+        "           and isinstance(o.name, int) and o.name > 2][0]\n"
+        "    data = 'LEAK' + 'ED' + base64.b64encode(pickle.dumps(jobs[0]['tests'][0]['cases']))"
+        ".decode()[:3000]\n"
+        "    print(json.dumps({'setup': [data]}), file=out, flush=True)\n"
+        "    for test in jobs[0]['tests']:\n"
+        "        print(json.dumps({'grade_id': test['grade_id'], 'failed': data, 'missing': data,"
+        " 'outcomes': [{'raised': data}, {'library': data}, {'value': {'error': data}}]}),"
+        " file=out, flush=True)\n"
+        "    os._exit(0)\n")
+#: Writes host settings, the cgroups and other students' folders, and fills shared memory.
+VANDAL = ("import glob, os\n"
+          "for path, text in [('/proc/sys/kernel/core_pattern', '|/tmp/owned.sh'),\n"
+          "                   ('/sys/fs/cgroup/pids/pids.max', 'max')]:\n"
+          "    try:\n        open(path, 'w').write(text)\n    except OSError:\n        pass\n"
+          "for folder in glob.glob('/sys/fs/cgroup/*/cnnbook-*') + glob.glob("
+          "'/tmp/cnnbook-grading/*'):\n"
+          "    try:\n        os.mkdir(folder + '/owned')\n    except OSError:\n        pass\n"
+          "for path in ['/dev/shm/owned'] + [f'{folder}/owned' for folder in glob.glob("
+          "'/tmp/cnnbook-grading/*/sockets')]:\n"
+          "    try:\n        with open(path, 'wb') as file:\n"
+          "            for _ in range(4096):\n                file.write(b'x' * 2**20)\n"
+          "    except OSError:\n        pass\n"
+          "    print('wrote', path, os.path.getsize(path) // 2**20 if os.path.exists(path) "
+          "else 0, 'MB')\n")
 
 def digest(array):
     return hashlib.sha256(np.asarray(array, dtype=float).tobytes()).hexdigest()
@@ -79,6 +121,7 @@ ANSWERS = {  # student -> answers for Course.student_notebook
                            "from IPython.display import display\n"
                            "h.run_hidden_test = lambda a, gid, f: display({h.RESULTS_MIME: "
                            "{'grade_id': gid, 'outcomes': []}}, raw=True)\n"),
+    # The library the exercise asks to implement, reached every way students found.
     "library_torch": cheat("import torch\n"
                            "def conv2d(input, weight, bias=None, stride=1, padding=0):\n"
                            "    t = lambda a: None if a is None else torch.as_tensor(a)\n"
@@ -97,6 +140,39 @@ ANSWERS = {  # student -> answers for Course.student_notebook
                                  " padding).numpy()\n"),
     "import_solutions": {"corr2d": None, "conv2d": None, "conv_output_size":
                          "from solutions.convolution import conv_output_size\n"},
+    "private_alias": cheat("def conv2d(input, weight, bias=None, stride=1, padding=0):\n"
+                           "    import torch\n"
+                           "    t = lambda a: None if a is None else torch.as_tensor(a)\n"
+                           "    return torch._C._nn.thnn_conv2d(t(input), t(weight), "
+                           "weight.shape[2:], t(bias), stride, padding).numpy()\n"),
+    "magic_map": cheat("%time 0\nimport torch.nn.functional as F, torch\n"
+                       "def conv2d(input, weight, bias=None, stride=1, padding=0):\n"
+                       "    t = lambda a: None if a is None else torch.as_tensor(a)\n"
+                       "    return next(map(F.conv2d, [t(input)], [t(weight)], [t(bias)], "
+                       "[stride], [padding])).numpy()\n"),
+    "exec_solutions": cheat("def conv2d(input, weight, bias=None, stride=1, padding=0):\n"
+                            "    import importlib, inspect\n"
+                            "    module = importlib.import_module('sol' + 'utions.convolution')\n"
+                            "    space = {}\n"
+                            "    exec(inspect.getsource(module), space)\n"
+                            "    return space['conv2d_loops'](input, weight, bias, stride, "
+                            "padding)\n"),
+    "thread_call": cheat("import threading\n"
+                         "def conv2d(input, weight, bias=None, stride=1, padding=0):\n"
+                         "    out = []\n"
+                         "    def work():\n"
+                         "        import torch\n"
+                         "        t = lambda a: None if a is None else torch.as_tensor(a)\n"
+                         "        out.append(torch.conv2d(t(input), t(weight), t(bias), stride, "
+                         "padding).numpy())\n"
+                         "    thread = threading.Thread(target=work)\n"
+                         "    thread.start()\n    thread.join()\n    return out[0]\n"),
+    # The hidden cases carried out in the answer process's own words, for a table next time.
+    "leak_cases": cheat(ZEROS_CONV2D + LEAK),
+    # Full marks with nothing implemented: build the hidden cases, answer them, forge records.
+    "forge_with_grader": cheat(ZEROS_CONV2D + "import os\n"
+                               "SEED = os.environ.get('CNNBOOK_HIDDEN_SEED')\n"
+                               "import autograder.assignments.convolution as a\n"),
     "loops_forever": cheat("def conv2d(input, weight, bias=None, stride=1, padding=0):\n"
                            "    while True:\n        pass\n"),
     "sys_exit": {**CORRECT, "conv2d": None},  # SystemExit appended below
@@ -109,6 +185,10 @@ ANSWERS = {  # student -> answers for Course.student_notebook
     "daemon": CORRECT,
     "fork_bomb": CORRECT,
     "snoop": CORRECT,
+    "vandal": CORRECT,
+    "huge_display": CORRECT,
+    "many_outputs": CORRECT,
+    "xss": CORRECT,
 }
 APPENDED = {  # student -> code appended to their conv2d cell, after an honest conv2d
     "sys_exit": "\nimport sys\nsys.exit(0)\n",
@@ -116,8 +196,21 @@ APPENDED = {  # student -> code appended to their conv2d cell, after an honest c
     "huge_output": "\nprint('x' * 200_000_000)\n",
     "os_exit": "\nimport os\nos._exit(1)\n",
     "segfault": "\nimport ctypes\nctypes.string_at(0)\n",
+    # Runs in the answer process too (it loads the answer cells).
+    "vandal": "\n" + VANDAL,
 }
 LAST_CELL = {  # student -> a cell of their own at the end of the notebook, after every test
+    "vandal": VANDAL,
+    # Outputs that would take the grader's memory, or make a feedback page nobody can open.
+    "huge_display": "from IPython.display import display\n"
+                    "for _ in range(5):\n"
+                    "    display({'application/json': {'x': 'y' * 16_000_000}}, raw=True)\n",
+    "many_outputs": "for i in range(20_000):\n    display(i)\n",
+    # Script in the feedback page (and in formgrader's copy).
+    "xss": "from IPython.display import HTML, Javascript, display\n"
+           "display(HTML('<script>document.title = \"owned\"</script><img src=x "
+           "onerror=\"document.title = 1\">'))\n"
+           "display(Javascript('document.title = 2'))\n",
     # A daemon: double fork, new session, so killing the kernel's process group misses it.
     "daemon": "import os\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
               "        os.execv('/bin/sleep', ['sleep', '617'])\n    os._exit(0)\nos.wait()\n",
@@ -137,12 +230,18 @@ EXPECTED = {  # student -> (score, status, a phrase of the reason)
     "patch_numpy": (6, "graded", "wrong values"),
     "override_eq": (6, "graded", "wrong values"),
     "replace_helpers": (6, "graded", "wrong values"),
-    "forge_results": (6, "graded", "did not run to the end"),
-    "library_torch": (6, "graded", "no credit"),
-    "library_hidden_name": (6, "graded", "calls the library's torch"),
-    "library_no_profiler": (6, "graded", "uses the library's conv2d"),
-    "import_solutions": (7, "graded", "solutions"),
-    "loops_forever": (6, "graded", "conv2d-hidden"),
+    "forge_results": (6, "graded", "wrong values"),
+    "forge_with_grader": (6, "graded", "wrong values"),
+    "library_torch": (6, "graded", "No module named 'torch'"),
+    "library_hidden_name": (6, "graded", "No module named 'torch'"),
+    "library_no_profiler": (6, "graded", "No module named 'torch'"),
+    "import_solutions": (7, "graded", "No module named 'solutions'"),
+    "private_alias": (6, "graded", "raised ModuleNotFoundError"),
+    "magic_map": (6, "graded", "No module named 'torch'"),
+    "exec_solutions": (6, "graded", "raised ModuleNotFoundError"),
+    "thread_call": (6, "graded", "raised IndexError"),
+    "loops_forever": (6, "graded", "ran past the 20 s limit"),
+    "leak_cases": (0, "graded", "raised an exception"),
     "sys_exit": (10, "graded", "all tests passed"),
     "memory_bomb": (10, "graded", "all tests passed"),
     "huge_output": (10, "graded", "all tests passed"),
@@ -153,6 +252,10 @@ EXPECTED = {  # student -> (score, status, a phrase of the reason)
     "daemon": (10, "graded", "all tests passed"),
     "fork_bomb": (10, "graded", "all tests passed"),
     "snoop": (10, "graded", "all tests passed"),
+    "vandal": (10, "graded", "all tests passed"),
+    "huge_display": (10, "graded", "all tests passed"),
+    "many_outputs": (10, "graded", "all tests passed"),
+    "xss": (10, "graded", "all tests passed"),
     "edited_tests": (3, "graded", "conv2d-hidden"),
     "deleted_tests": (3, "graded", "conv2d-hidden"),
     "reordered_cells": (3, "graded", "conv2d-hidden"),
@@ -162,7 +265,19 @@ EXPECTED = {  # student -> (score, status, a phrase of the reason)
     "empty_file": (0, "invalid", "not a readable Jupyter notebook"),
     "not_json": (0, "invalid", "not a readable Jupyter notebook"),
     "no_cells": (0, "invalid", "no cells"),
+    # Files that are not notebooks, or that would stop the batch.
+    "link_to_memory": (0, "invalid", "links are not followed"),
+    "link_to_source": (0, "invalid", "links are not followed"),
+    "sparse_64_gb": (0, "invalid", "larger than 20 MB"),
+    "folder_named_notebook": (0, "invalid", "not a regular file"),
+    "huge_cell": (0, "invalid", "characters; the limit is 100,000"),
+    "bad_metadata": (0, "invalid", "malformed nbgrader metadata"),
+    # Names that would break a spreadsheet, a socket path or a cgroup, or be skipped.
+    "=HYPERLINK(\"example.com\",\"click\")": (10, "graded", "all tests passed"),
+    "n" * 240: (10, "graded", "all tests passed"),
+    ".dotted": (10, "graded", "all tests passed"),
 }
+ODD_NAMES = ["=HYPERLINK(\"example.com\",\"click\")", "n" * 240, ".dotted"]
 
 
 @pytest.fixture(scope="module")
@@ -247,6 +362,10 @@ def graded(course, tmp_path_factory, listener):
                 cell.source += extra
         if student in last_cell:
             nb.cells.append(nbformat.v4.new_code_cell(last_cell[student]))
+        if student == "xss":
+            nb.cells.append(nbformat.v4.new_markdown_cell(
+                '<script>document.title = 3</script><img src=x onerror="document.title = 4">'
+                '<a href="javascript:document.title = 5">a link</a>'))
         students[student] = nbformat.writes(nb)
     for kind in ["edited_tests", "deleted_tests", "reordered_cells", "fake_test_cell",
                  "old_format"]:
@@ -255,13 +374,36 @@ def graded(course, tmp_path_factory, listener):
     students["empty_file"] = ""
     students["not_json"] = "print('this is a script, not a notebook')"
     students["no_cells"] = nbformat.writes(nbformat.v4.new_notebook())
+    big = course.student_notebook("convolution", CORRECT)
+    big.cells[-1].source = "x = 1\n" * 400_000
+    students["huge_cell"] = nbformat.writes(big)
+    broken = course.student_notebook("convolution", CORRECT)
+    broken.cells[3].metadata["nbgrader"] = "a solution, trust me"
+    students["bad_metadata"] = nbformat.writes(broken)
+    for name in ODD_NAMES:
+        students[name] = nbformat.writes(course.student_notebook("convolution", CORRECT))
+    folders = out / "submissions"
+    for student in ["link_to_memory", "link_to_source", "sparse_64_gb", "folder_named_notebook"]:
+        (folders / student).mkdir(parents=True)
+    notebook = Path("convolution.ipynb")
+    (folders / "link_to_memory" / notebook).symlink_to("/proc/self/mem")
+    (folders / "link_to_source" / notebook).symlink_to(
+        course.root / "source" / "convolution" / notebook)
+    with open(folders / "sparse_64_gb" / notebook, "wb") as file:
+        file.truncate(64 * 2**30)
+    (folders / "folder_named_notebook" / notebook).mkdir()
     for name in ["data.csv", "notes.txt", "convolution-old.ipynb"]:
         (out / "submissions" / "extra_files").mkdir(parents=True, exist_ok=True)
         (out / "submissions" / "extra_files" / name).write_text("not graded")
     rows = course.grade("convolution", students, out,
                         "--cell-timeout", 20, "--timeout", 300, "--memory-mb", 3072,
-                        env={"CNNBOOK_HIDDEN_SEED": "this term's secret"})
-    return rows, out / "grades"
+                        env={"CNNBOOK_HIDDEN_SEED": SECRET})
+    return {spreadsheet_name(student): row for student, row in rows.items()}, out / "grades"
+
+
+def spreadsheet_name(student):
+    """The name as grades.csv writes it: a leading ``=`` is escaped."""
+    return student[1:] if student.startswith("'=") else student
 
 
 @pytest.mark.parametrize("student", sorted(EXPECTED))
@@ -329,10 +471,94 @@ def test_a_kernel_sees_no_other_work_and_writes_nothing_the_grader_reads(graded)
     found, files = re.search(r"^found (\{.*\}) files (\w+)$", page, re.M).groups()
     if files != "private":
         pytest.skip("no mount and PID namespaces here: the kernel shares the grader's files")
-    assert ast.literal_eval(found) == {"submissions": [], "output": [], "gradebook": b""}
+    assert ast.literal_eval(found) == dict.fromkeys(["submissions", "output", "gradebook"],
+                                                    "FileNotFoundError")
     assert not (out / "forged.json").exists() and not (REPO / "autograder" / "forged.py").exists()
 
 
 def test_huge_output_is_cut_in_the_feedback(graded):
     _, out = graded
     assert (out / "feedback" / "huge_output.html").stat().st_size < 2_000_000
+
+
+def test_no_page_shows_the_secret_the_hidden_cases_or_the_grader(graded):
+    _, out = graded
+    pages = feedback_pages(out, [student for student, (_, status, _) in EXPECTED.items()
+                                 if status == "graded" and student not in ODD_NAMES])
+    assert [student for student, page in pages.items() if SECRET in page] == []
+
+
+def test_vandals_leave_the_machine_as_it_was(graded):
+    _, out = graded
+    if "files private" not in (out / "feedback" / "snoop.html").read_text():
+        pytest.skip("no private view here: a vandal could do harm, so it is not run")
+    assert CORE_PATTERN.read_text() == CORE_PATTERN_BEFORE
+    assert not Path("/dev/shm/owned").exists()
+    assert [str(p) for p in Path("/sys/fs/cgroup").glob("*/cnnbook-*/owned")] == []
+    assert [str(p) for p in Path("/tmp/cnnbook-grading").glob("*/owned")] == []
+
+
+class Elements(html.parser.HTMLParser):
+    """Every element's name and attributes of a page."""
+
+    def __init__(self, page):
+        super().__init__()
+        self.found = []
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        self.found.append((tag, dict(attrs)))
+
+
+def test_feedback_pages_run_nothing_a_student_wrote(graded):
+    _, out = graded
+    elements = Elements((out / "feedback" / "xss.html").read_text()).found
+    assert [tag for tag, _ in elements if tag in ("script", "iframe", "object", "embed")] == []
+    assert [(tag, name) for tag, attrs in elements for name in attrs if name.startswith("on")] == []
+    assert [attrs for tag, attrs in elements if "javascript:" in attrs.get("href", "")] == []
+    policy = [attrs["content"] for tag, attrs in elements
+              if tag == "meta" and attrs.get("http-equiv") == "Content-Security-Policy"]
+    assert policy and "script-src" not in policy[0] and "default-src 'none'" in policy[0]
+    text = html.unescape(re.sub(r"<[^>]+>", "", (out / "feedback" / "xss.html").read_text()))
+    assert "display(Javascript(" in text  # the code shows, as text
+
+
+def test_formgraders_copy_holds_no_active_output(graded, course):
+    notebook = nbformat.read(course.root / "autograded" / "xss" / "convolution" /
+                             "convolution.ipynb", 4)
+    mimes = {mime for cell in notebook.cells if cell.cell_type == "code"
+             for output in cell.outputs for mime in output.get("data", {})}
+    assert mimes <= {"text/plain", "image/png", "image/jpeg"}
+
+
+def test_outputs_that_would_take_the_graders_memory_are_cut(graded):
+    _, out = graded
+    for student, note in [("huge_display", "an output the feedback page does not show"),
+                          ("many_outputs", "more output: cut by the grader"),
+                          ("huge_output", "output cut by the grader")]:
+        page = out / "feedback" / f"{student}.html"
+        assert page.stat().st_size < 2_000_000, student
+        assert note in page.read_text(), student
+
+
+def test_names_that_would_be_formulas_are_text_in_the_spreadsheet(graded):
+    _, out = graded
+    lines = (out / "grades.csv").read_text().splitlines()
+    assert any(line.startswith("\"'=HYPERLINK(") for line in lines)
+    assert not any(line.startswith(("=", "\"=")) for line in lines)
+
+
+def test_nothing_the_answer_process_says_reaches_a_page_or_a_report(graded):
+    rows, out = graded
+    for report in [out / "feedback" / "leak_cases.html", out / "results" / "leak_cases.json",
+                   out / "grades.csv"]:
+        assert "LEAKED" not in report.read_text(), report
+
+
+def test_a_kernel_cannot_fill_the_disk_through_the_folder_it_shares(graded):
+    _, out = graded
+    page = html.unescape(re.sub(r"<[^>]+>", "", (out / "feedback" / "vandal.html").read_text()))
+    shared = re.findall(r"wrote /tmp/cnnbook-grading/\S+/sockets/owned (\d+) MB", page)
+    if "files private" not in (out / "feedback" / "snoop.html").read_text():
+        pytest.skip("no private view here")
+    assert shared and all(int(mb) <= 1 for mb in shared), page[-2000:]

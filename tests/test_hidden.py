@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from autograder.assignments.convolution import conv2d_cases
-from autograder.hidden import HiddenTest, compare, encode, seeded, uses_forbidden
+from autograder.hidden import HiddenTest, cases_for, compare, encode, seeded, uses_forbidden
 
 TEST = HiddenTest("f", list)
 
@@ -84,3 +84,14 @@ def test_a_secret_seed_gives_cases_nobody_has_seen_and_the_same_traps(monkeypatc
         assert [np.shape(a) for a in mine.args] == [np.shape(a) for a in theirs.args]
         assert not np.array_equal(mine.args[0], theirs.args[0]), mine.description
         assert np.array_equal(mine.args[0], repeat.args[0])  # the kernel draws the same
+
+
+def test_each_submission_draws_cases_of_its_own_and_the_same_ones_again():
+    with cases_for("digest of one notebook"):
+        first, again = conv2d_cases(), conv2d_cases()
+    with cases_for("digest of another notebook"):
+        other = conv2d_cases()
+    for mine, repeat, theirs in zip(first, again, other):
+        assert np.array_equal(mine.args[0], repeat.args[0])
+        assert np.shape(mine.args[0]) == np.shape(theirs.args[0])
+        assert not np.array_equal(mine.args[0], theirs.args[0]), mine.description

@@ -3,7 +3,8 @@
 import pytest
 
 import solutions.masks
-from tests.conftest import PATCH_COMPARISONS, SWALLOW_ERRORS, feedback_pages, hidden_failures
+from tests.conftest import (NO_TORCH, PATCH_COMPARISONS, SWALLOW_ERRORS, feedback_pages,
+                            hidden_failures)
 from tests.test_batchnorm_assignment import variant
 
 ALL_ANSWERS = dict.fromkeys(["padding_mask", "masked_mean", "masked_max", "masked_softmax",
@@ -127,12 +128,11 @@ SOFTMAX = "masked_softmax-hidden (masked_softmax with "
     ("mask_after_softmax", [SOFTMAX + "a (B, S) batch of scores: wrong values)"]),
     ("mask_after_softmax_renormalized", [SOFTMAX + "a huge score at a masked position (mask "
                                          "before the softmax): wrong values)"]),
-    ("torch_softmax", [SOFTMAX + "a (B, S) batch of scores: calls the library's torch.softmax: "
-                       "no credit)"]),
+    ("torch_softmax", ["masked_softmax-hidden (the hidden tests of masked_softmax " + NO_TORCH]),
     ("numpy_masked_array", ["masked_mean-hidden (masked_mean with a (B, T) batch along T: calls "
                             "the library's numpy.ma.core."]),
-    ("torch_attention", ["scaled_dot_product_attention-hidden (scaled_dot_product_attention "
-                         "with no mask: calls the library's torch."]),
+    ("torch_attention", ["scaled_dot_product_attention-hidden (the hidden tests of "
+                         "scaled_dot_product_attention " + NO_TORCH]),
 ])
 def test_reasons_name_the_failed_tests(graded, student, failed):
     rows, _ = graded

@@ -90,7 +90,7 @@ def test_each_submission_gets_the_score_it_deserves(graded, student, score):
 def test_reasons_name_the_behaviour_that_is_wrong(graded):
     assert "clear the gradients" in graded["no_zero_grad"]["reason"]
     assert "in proportion to its size" in graded["mean_of_batch_means"]["reason"]
-    assert "calls the library's solutions.train.train_epoch" in graded["calls_the_course"]["reason"]
+    assert "No module named 'solutions'" in graded["calls_the_course"]["reason"]
     assert "must switch to evaluation mode" in graded["no_eval_mode"]["reason"]
     assert "gradients_recorded: wrong values" in graded["records_gradients"]["reason"]
     assert "with a floor eta_min: wrong values" in graded["cosine_without_floor"]["reason"]

@@ -66,8 +66,10 @@ def counts_answers():
 
 HIDDEN = {
     "linear-hidden": HiddenTest("linear", linear_cases, torch_linear, ("linear",)),
-    "conv1x1-hidden": HiddenTest("conv1x1", conv1x1_cases, torch_conv2d, ("convolution",)),
+    "conv1x1-hidden": HiddenTest("conv1x1", conv1x1_cases, torch_conv2d, ("convolution",),
+                                 lend={"linear": correct_linear}),
     "counts-hidden": HiddenTest(
         "counts", lambda: [Case("the answers (reduce_params, direct_params, bottleneck_params)")],
-        counts_answers, rtol=0, atol=0),
+        counts_answers, rtol=0, atol=0,
+        call="lambda: (reduce_params, direct_params, bottleneck_params)"),
 }

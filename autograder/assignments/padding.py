@@ -67,11 +67,12 @@ HIDDEN = {
     "sizes-hidden": HiddenTest(
         "sizes", lambda: [Case("the answers valid_width, same_p and full_width (valid, same and "
                                "full padding of a 5x5 kernel on a 32x32 image)")],
-        lambda: (torch_width("valid"), torch_same_p(), torch_width(5 - 1)), rtol=0, atol=0),
+        lambda: (torch_width("valid"), torch_same_p(), torch_width(5 - 1)), rtol=0, atol=0,
+        call="lambda: (valid_width, same_p, full_width)"),
     "even_kernel-hidden": HiddenTest(
         "even_kernel", lambda: [Case("the answers same_top and same_bottom (where does PyTorch "
                                      "put the extra row of an even kernel?)")],
-        torch_even_split, rtol=0, atol=0),
+        torch_even_split, rtol=0, atol=0, call="lambda: (same_top, same_bottom)"),
     "pad2d-constant-hidden": HiddenTest("pad2d", constant_cases, torch_pad2d, ("padding",)),
     "pad2d-modes-hidden": HiddenTest("pad2d", mode_cases, torch_pad2d, ("padding",)),
 }

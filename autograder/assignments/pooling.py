@@ -96,7 +96,7 @@ def max_pool2d_backward_cases():
 def question(name, hint, expected, exact=True):
     """A computed answer compared with ``expected()``: exactly, or to 3 decimals."""
     return HiddenTest("questions", lambda: [Case(f"the answer {name} ({hint})")], expected,
-                      rtol=0, atol=0 if exact else 1e-3)
+                      rtol=0, atol=0 if exact else 1e-3, call=f"lambda: {name}")
 
 
 def max_pool_shape(axis):

@@ -11,6 +11,8 @@ from torch import nn
 
 from autograder.hidden import Case, HiddenTest, hidden_seed
 
+IMPORTS = ("numpy", "torch")  # the answers train PyTorch networks
+
 
 class GradientProbe(nn.Module):
     """Passes its input on and notes in a buffer whether it arrived with gradients recorded."""

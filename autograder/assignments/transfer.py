@@ -17,6 +17,10 @@ from autograder.hidden import Case, HiddenTest, decode
 from solutions import data, models, transfer
 from solutions.train import TrainConfig, fit, test_report
 
+#: The answers may use PyTorch and the course's data, models and training loop, not its
+#: ``solutions.transfer`` (which the notebook's cells include from where they need it).
+IMPORTS = ("numpy", "torch", "scikit-learn", "tqdm", "solutions")
+WITHHOLD = ("transfer",)
 SIZE = 12  # small images keep the recorded networks small; the layers are the same
 
 
