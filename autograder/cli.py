@@ -47,12 +47,47 @@ def grade_command(args):
 
 
 def train_command(args):
+    if args.nproc_per_node is not None:
+        return train_distributed(args)
     from solutions.train import train_and_report
 
     metrics = train_and_report(args.model, args.data, args.out or f"runs/{args.model}-{args.data}",
                                epochs=args.epochs, device=args.device, data_dir=args.data_dir)
     print(f"wrote {args.out or f'runs/{args.model}-{args.data}'}: checkpoint.pt, metrics.json, plots")
     print(f"test_accuracy={metrics['test_accuracy']:.3f}")
+
+
+def train_distributed(args):
+    """Start ``solutions.distributed`` on ``--nproc-per-node`` processes with PyTorch's elastic
+    launcher (torchrun): on this machine alone, or on several with ``--nnodes`` and
+    ``--rdzv-endpoint``. Rank 0 prints the same lines as a single process."""
+    import subprocess
+
+    import torch
+
+    from solutions.train import check_run, select_device
+
+    check_run(args.model, args.device)
+    if args.nproc_per_node < 1:
+        raise ValueError(f"--nproc-per-node must be at least 1, got {args.nproc_per_node}")
+    gpus = torch.cuda.device_count()
+    if select_device(args.device).type == "cuda" and args.nproc_per_node > gpus:
+        raise ValueError(f"--nproc-per-node {args.nproc_per_node} asks for more processes than "
+                         f"this machine has GPUs ({gpus}): one process drives one GPU")
+    launcher = [sys.executable, "-m", "torch.distributed.run",
+                f"--nproc-per-node={args.nproc_per_node}"]
+    launcher += ([f"--nnodes={args.nnodes}", "--rdzv-backend=c10d",
+                  f"--rdzv-endpoint={args.rdzv_endpoint}"] if args.rdzv_endpoint
+                 else ["--standalone"])
+    out = args.out or f"runs/{args.model}-{args.data}"
+    program = ["-m", "solutions.distributed", "--model", args.model, "--data", args.data,
+               "--epochs", str(args.epochs), "--device", args.device, "--out", out]
+    program += ["--data-dir", args.data_dir] if args.data_dir else []
+    done = subprocess.run(launcher + program)
+    if done.returncode != 0:
+        raise RuntimeError(f"the distributed run failed (exit status {done.returncode}); "
+                           "each process's error is above")
+    return 0
 
 
 def main(argv=None):
@@ -96,6 +131,12 @@ def main(argv=None):
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     p.add_argument("--data-dir", help="folder with the MNIST/Fashion-MNIST/CIFAR-10 files")
     p.add_argument("--out", help="folder for the run's files (default runs/MODEL-DATA)")
+    p.add_argument("--nproc-per-node", type=int,
+                   help="train data-parallel on this many processes (torchrun; gloo on CPUs, "
+                        "NCCL on GPUs, one process per GPU)")
+    p.add_argument("--nnodes", default="1", help="machines in a multi-node run (with "
+                                                 "--rdzv-endpoint)")
+    p.add_argument("--rdzv-endpoint", help="HOST:PORT where the nodes of a multi-node run meet")
     p.set_defaults(run=train_command)
 
     args = parser.parse_args(argv)

@@ -283,32 +283,50 @@ AUGMENTATION = {"digits": {}, "mnist": {"crop_padding": 2}, "fashion-mnist": {"c
 def train_and_report(model_name, data_name, out, epochs=10, device="auto", data_dir=None, seed=0):
     """What ``cnnbook train`` does: train, test, and write the run's files into ``out``.
 
-    Writes checkpoint.pt, metrics.json (config, history, test accuracy, confusion matrix) and
-    the figures curves.png, filters.png, feature_maps.png and confusion.png. Returns the
+    Writes checkpoint.pt and, through ``report``, metrics.json and the figures. Returns the
     metrics as a dict.
     """
-    import json
+    from solutions import data, models
 
-    import matplotlib.pyplot as plt
-
-    from solutions import data, models, plots
-
-    select_device(device)  # fail on a wrong name before the data is read
-    if model_name not in models.MODELS:
-        models.build(model_name)
+    check_run(model_name, device)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     raw = data.load(data_name, data_dir, seed=seed)
-    splits, (mean, std) = data.standardize(raw)
+    splits, normalization = data.standardize(raw)
     channels, size, _ = splits.image_shape
     seed_everything(seed)
     model = models.build(model_name, channels, len(splits.classes), size)
     config = TrainConfig(epochs=epochs, device=device, seed=seed, **AUGMENTATION[data_name])
     started = time.perf_counter()
     history = fit(model, splits, config, checkpoint=out / "checkpoint.pt")
-    metrics = {"model": model_name, "data": data_name, "device": select_device(device).type,
-               "parameters": models.count_parameters(model), "config": asdict(config),
-               "seconds": time.perf_counter() - started, "history": history,
+    return report(out, model_name, data_name, model, splits, config, history,
+                  time.perf_counter() - started, normalization)
+
+
+def check_run(model_name, device):
+    """Raise ValueError for an unknown model or device, before any data is read."""
+    from solutions import models
+
+    select_device(device)
+    if model_name not in models.MODELS:
+        models.build(model_name)
+
+
+def report(out, model_name, data_name, model, splits, config, history, seconds, normalization,
+           processes=1):
+    """Test the trained model and write ``out/metrics.json`` (config, history, test accuracy,
+    confusion matrix) and the figures curves.png, filters.png, feature_maps.png and
+    confusion.png. Returns the metrics as a dict."""
+    import json
+
+    import matplotlib.pyplot as plt
+
+    from solutions import models, plots
+
+    mean, std = normalization
+    metrics = {"model": model_name, "data": data_name, "device": select_device(config.device).type,
+               "processes": processes, "parameters": models.count_parameters(model),
+               "config": asdict(config), "seconds": seconds, "history": history,
                "normalization": {"mean": mean.tolist(), "std": std.tolist()},
                "classes": list(splits.classes), **test_report(model, splits)}
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))

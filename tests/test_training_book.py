@@ -20,6 +20,10 @@ CHAPTERS = {  # page -> text computed by its code that must be on the page
     "transfer": ["frozen features", "does not fit this model",
                  "0.weight: file has (6, 3, 5, 5), model has (6, 1, 5, 5)"],
     "architectures": ["138,357,544", "11,689,512", "7,978,856", "4,231,976", "60,850"],
+    "distributed": ["average_gradients        ranks identical: True",
+                    "DistributedDataParallel  ranks identical: True",
+                    "10 examples on 3 ranks: [[0, 3, 6, 9], [1, 4, 7, 0], [2, 5, 8, 1]]",
+                    "40 steps per epoch", "10 steps per epoch"],
 }
 ASSIGNMENT_LINKS = {"training": "training", "schedules": "training", "transfer": "transfer"}
 
@@ -58,3 +62,16 @@ def test_no_answer_of_the_training_assignments_reaches_the_book(book):
         text = path.read_text()
         leaked = [line for line in lines if line in text]
         assert not leaked, f"{path} shows solution code: {leaked[:2]}"
+
+
+def test_distributed_chapter_claims_what_its_numbers_show(book):
+    text = page_text(book / "book" / "distributed.html")
+    gaps = [float(gap) for gap in re.findall(r"largest difference from one process: (\S+)", text)]
+    assert len(gaps) == 2 and max(gaps) < 1e-6  # "equal up to float32 rounding"
+    accuracy = dict(re.findall(r"(batch \d+, lr [\d.]+)[^\n]*validation accuracy (\d\.\d+)", text))
+    base, unscaled, scaled = (float(accuracy[name]) for name in
+                              ["batch 32, lr 0.01", "batch 128, lr 0.01", "batch 128, lr 0.04"])
+    assert unscaled < 0.6 < scaled < base  # "barely started"; "most of the accuracy back, not all"
+    synced = re.findall(r"synced mean (\[[^\]]*\])", text)
+    own = re.findall(r"own mean (\[[^\]]*\])", text)
+    assert len(synced) == 2 and synced[0] == synced[1] and own[0] != own[1]
