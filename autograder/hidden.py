@@ -234,31 +234,31 @@ def matches_reference(test, case, outcome):
 
 
 def judge(test, outcomes):
-    """Grader side: None if every case is right, else a message naming the first wrong case."""
+    """Grader side: None if every case is right, else a message naming the first wrong case,
+    ``<function> with <case>: <problem>``."""
     with JUDGING:
-        return first_wrong_case(test, outcomes)
-
-
-def first_wrong_case(test, outcomes):
-    cases = test.cases()
-    if not isinstance(outcomes, list) or len(outcomes) != len(cases):
-        return "the hidden tests did not run to the end"
-    for case, outcome in zip(cases, outcomes):
-        what = f"{test.function} with {case.description}"
-        if not isinstance(outcome, dict):
-            return f"{what}: no result"
-        if "library" in outcome:
-            name = reported(outcome["library"], LIBRARY, "a forbidden operation")
-            return f"{what}: calls the library's {name}: no credit"
-        if case.raises is not None:
-            if outcome.get("raised") != case.raises.__name__:
-                return f"{what}: should raise {case.raises.__name__}"
-            continue
-        if "raised" in outcome:
-            return f"{what}: raised {reported(outcome['raised'], ERROR, 'an exception')}"
-        if problem := (test.check or matches_reference)(test, case, outcome):
-            return f"{what}: {problem}"
+        cases = test.cases()
+        if not isinstance(outcomes, list) or len(outcomes) != len(cases):
+            return "the hidden tests did not run to the end"
+        for case, outcome in zip(cases, outcomes):
+            if problem := case_problem(test, case, outcome):
+                return f"{test.function} with {case.description}: {problem}"
     return None
+
+
+def case_problem(test, case, outcome):
+    """None if the outcome of one case is right, else what is wrong with it, in words."""
+    if not isinstance(outcome, dict):
+        return "no result"
+    if "library" in outcome:
+        name = reported(outcome["library"], LIBRARY, "operation")
+        return f"calls the library's {name}: no credit"
+    if case.raises is not None:
+        return (None if outcome.get("raised") == case.raises.__name__
+                else f"should raise {case.raises.__name__}")
+    if "raised" in outcome:
+        return f"raised {reported(outcome['raised'], ERROR, 'an exception')}"
+    return (test.check or matches_reference)(test, case, outcome)
 
 
 def forbidden_name(name, kinds, course="solutions"):

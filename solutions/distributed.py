@@ -39,10 +39,10 @@ from solutions.train import (AUGMENTATION, SCHEDULES, TrainConfig, batches, eval
 def average_gradients(model):
     """Replace every parameter's gradient by its mean over all ranks (an all-reduce of sums)."""
     world_size = dist.get_world_size()
-    for parameter in model.parameters():
-        if parameter.grad is not None:
-            dist.all_reduce(parameter.grad, op=dist.ReduceOp.SUM)
-            parameter.grad /= world_size
+    for weight in model.parameters():
+        if weight.grad is not None:
+            dist.all_reduce(weight.grad, op=dist.ReduceOp.SUM)
+            weight.grad /= world_size
 
 
 def batch_stats(x):
@@ -105,8 +105,8 @@ def sgd_step(model, batch, lr, synchronize=None):
     if synchronize is not None:
         synchronize(model)
     with torch.no_grad():
-        for parameter in model.parameters():
-            parameter -= lr * parameter.grad
+        for weight in model.parameters():
+            weight -= lr * weight.grad
     return model
 
 

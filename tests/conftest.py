@@ -63,8 +63,12 @@ def book():
 
 
 def hidden_failures(row):
-    """The failed hidden tests of a row's reason (a cheat may well pass the visible ones)."""
-    return [part for part in row["reason"].removeprefix("failed: ").split("; ")
+    """The hidden tests a row's reason says failed (a cheat may well pass the visible ones).
+
+    Their grade ids only: each submission's cases are drawn from its own digest, so two
+    submissions with the same bug may fail on other cases of the same test.
+    """
+    return [part.split(" (")[0] for part in row["reason"].removeprefix("failed: ").split("; ")
             if "-hidden (" in part]
 
 
