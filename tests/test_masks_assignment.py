@@ -20,6 +20,16 @@ MISTAKES = {  # name -> (solution cell, wrong code), one mistake each
     "padding_mask_true_at_tokens": ("padding_mask", variant(
         solutions.masks.padding_mask, ("np.arange(max_len)[None, :] >= lengths[:, None]",
                                        "np.arange(max_len)[None, :] < lengths[:, None]"))),
+    "padding_mask_of_no_sequence": ("padding_mask", variant(
+        solutions.masks.padding_mask, ("int(lengths.max(initial=0))", "int(lengths.max())"))),
+    "negative_lengths_accepted": ("padding_mask", variant(
+        solutions.masks.padding_mask, ("if np.any(lengths < 0):", "if False:"))),
+    "mean_multiplies_by_the_mask": ("masked_mean", variant(
+        solutions.masks.masked_mean, ("np.where(mask, 0.0, x).sum(axis=dim)",
+                                      "(x * ~mask).sum(axis=dim)"))),
+    "key_padding_mask_of_any_type": ("scaled_dot_product_attention", variant(
+        solutions.masks.scaled_dot_product_attention,
+        ("if padded.dtype != bool or padded.shape", "if padded.shape"))),
     "mean_over_every_position": ("masked_mean", variant(
         solutions.masks.masked_mean, ("np.maximum(kept, 1)", "x.shape[dim]"))),
     "max_with_a_tiny_fill": ("masked_max", variant(
@@ -89,6 +99,8 @@ def graded(course, tmp_path_factory):
 @pytest.mark.parametrize("student, score", [
     ("correct", 10), ("blank", 0), ("partial", 3),
     ("padding_mask_true_at_tokens", 9), ("mean_over_every_position", 8),
+    ("padding_mask_of_no_sequence", 9), ("negative_lengths_accepted", 9),
+    ("mean_multiplies_by_the_mask", 8), ("key_padding_mask_of_any_type", 8),
     ("max_with_a_tiny_fill", 8),
     # attention uses the student's masked_softmax, so a wrong softmax costs its points too
     ("softmax_with_a_tiny_fill", 5), ("softmax_nan_on_masked_rows", 5),

@@ -5,7 +5,7 @@ import inspect
 import pytest
 
 import solutions.pooling
-from tests.conftest import NO_TORCH, SWALLOW_ERRORS, feedback_pages
+from tests.conftest import NO_TORCH, SWALLOW_ERRORS, feedback_pages, hidden_failures
 
 ANSWERS = {"questions": None, "max_pool2d": None, "avg_pool2d": None, "max_pool2d_backward": None}
 
@@ -74,6 +74,14 @@ STUDENTS = {  # name -> (answers, the score they deserve out of 20)
         "max_pool2d", ("kernel_size, stride, padding", "kernel_size, stride or 1, padding"))}, 16),
     "no_count_include_pad": ({**ANSWERS, "avg_pool2d": reference(
         "avg_pool2d", ("area if count_include_pad else window", "window"))}, 16),
+    "avg_divides_by_the_kernel_area": ({**ANSWERS, "avg_pool2d": reference(
+        "avg_pool2d", ("count = area if", "count = kernel[0] * kernel[1] if"))}, 16),
+    "nan_never_wins": ({**ANSWERS, "max_pool2d": reference(
+        "max_pool2d", ("input[:, :, rows, cols].max(axis=(2, 3))",
+                       "np.nanmax(input[:, :, rows, cols], axis=(2, 3))"))}, 16),
+    "nan_rule_ignored": ({**ANSWERS, "max_pool2d_backward": reference(
+        "max_pool2d_backward", ("np.where(nan.any(axis=2), last_nan, flat.argmax(axis=2))",
+                                "flat.argmax(axis=2)"))}, 14),
     "overwrite": ({**ANSWERS, "max_pool2d_backward": reference(
         "max_pool2d_backward", ("[:, :, rows, cols] += (", "[:, :, rows, cols] = ("))}, 14),
     "all_ties": ({**ANSWERS, "max_pool2d_backward": reference(
@@ -140,7 +148,7 @@ def test_the_library_does_not_exist_for_the_hidden_tests_and_the_reason_says_so(
 @pytest.mark.parametrize("student", ["patch_libraries", "swallow_errors"])
 def test_tampering_with_the_kernel_gains_nothing(graded, student):
     rows, _ = graded
-    assert rows[student]["reason"] == rows["zero_padding"]["reason"]
+    assert hidden_failures(rows[student]) == hidden_failures(rows["zero_padding"])
 
 
 def test_feedback_describes_failures_without_showing_hidden_tests(graded):

@@ -108,7 +108,12 @@ def backward_cases():
         x, grad_output = rng.normal(size=shape) * 2, rng.normal(size=shape)
         weight = rng.normal(size=shape[1]) if has_weight else None
         cases.append(Case(description, (grad_output, x, weight, eps)))
-    return cases
+    x = rng.normal(size=(4, 3))
+    return cases + [
+        Case("a grad_output of another shape than the input (must raise ValueError)",
+             (rng.normal(size=(4, 1)), x, None, 1e-5), raises=ValueError),
+        Case("a weight of the wrong length (must raise ValueError)",
+             (rng.normal(size=(4, 3)), x, np.ones(2), 1e-5), raises=ValueError)]
 
 
 def fuse_cases():
@@ -126,7 +131,12 @@ def fuse_cases():
         gamma, beta = (rng.normal(size=c_out), rng.normal(size=c_out)) if bn_affine else (None,
                                                                                          None)
         cases.append(Case(description, (W, b, mean, var, gamma, beta, eps)))
-    return cases
+    mean, var = np.zeros(3), np.ones(3)
+    return cases + [
+        Case("a conv_weight with one axis (must raise ValueError)",
+             (np.ones(3), None, mean, var, None, None, 1e-5), raises=ValueError),
+        Case("BN statistics of another length than C_out (must raise ValueError)",
+             (np.ones((2, 3, 1, 1)), None, mean, var, None, None, 1e-5), raises=ValueError)]
 
 
 HIDDEN = {

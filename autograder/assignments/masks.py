@@ -16,7 +16,7 @@ from autograder.hidden import Case, HiddenTest, hidden_seed
 
 def torch_padding_mask(lengths, max_len=None):
     """Where pad_sequence pads (with NaN) the sequences to max_len."""
-    rows = [torch.zeros(n) for n in lengths] + [torch.zeros(max_len or max(lengths))]
+    rows = [torch.zeros(n) for n in lengths] + [torch.zeros(max_len or max(lengths, default=0))]
     return pad_sequence(rows, batch_first=True, padding_value=float("nan"))[:-1].isnan().numpy()
 
 
@@ -55,9 +55,10 @@ def torch_attention(query, key, value, attn_mask=None, key_padding_mask=None, is
         kept = torch.tensor(~padded.reshape(padded.shape[:1] + (1,) * (np.ndim(query) - 2)
                                             + padded.shape[-1:]))
         mask = kept if mask is None else mask & kept
-    return F.scaled_dot_product_attention(torch.tensor(query), torch.tensor(key),
-                                          torch.tensor(value), attn_mask=mask,
-                                          is_causal=is_causal).numpy()
+    out = F.scaled_dot_product_attention(torch.tensor(query), torch.tensor(key),
+                                         torch.tensor(value), attn_mask=mask,
+                                         is_causal=is_causal)
+    return out.nan_to_num(0.0).numpy()  # a float mask of -inf on a whole row: PyTorch's NaN
 
 
 def random_mask(rng, shape):
@@ -73,10 +74,12 @@ def padding_mask_cases():
         "a max_len longer than every sequence": ([2, 2], 5),
         "an empty sequence in the batch": ([0, 3], None),
         "a single sequence without padding": ([4], None),
+        "no sequence at all (a (0, 0) mask)": ([], None),
     }
     return [Case(description, (lengths, max_len))
             for description, (lengths, max_len) in batches.items()] + [
-        Case("a sequence longer than max_len", ([2, 6], 4), raises=ValueError)]
+        Case("a sequence longer than max_len", ([2, 6], 4), raises=ValueError),
+        Case("a negative length (must raise ValueError)", ([3, -1], None), raises=ValueError)]
 
 
 def masked_mean_cases():
@@ -90,7 +93,14 @@ def masked_mean_cases():
     cases = [Case(description, (rng.normal(size=shape) * 3, random_mask(rng, mask_shape), dim))
              for description, (shape, mask_shape, dim) in batches.items()]
     mask = np.array([[True] * 4, [False, True, True, True], [True] * 4])
-    return cases + [Case("fully masked rows (they give 0)", (rng.normal(size=(3, 4)), mask, 1))]
+    stored = rng.normal(size=(2, 4))
+    stored[0, 3], stored[1, 2] = np.inf, np.nan
+    return cases + [
+        Case("fully masked rows (they give 0)", (rng.normal(size=(3, 4)), mask, 1)),
+        Case("an inf and a NaN stored at masked positions (they must not enter the mean)",
+             (stored, np.array([[False, False, False, True], [False, False, True, False]]), 1)),
+        Case("a mask of 0/1 integers, not booleans (must raise ValueError)",
+             (stored, np.array([[0, 0, 0, 1], [0, 0, 1, 0]]), 1), raises=ValueError)]
 
 
 def masked_max_cases():
@@ -132,6 +142,8 @@ def attention_cases():
         "no mask": ((2,), 3, 4, 5, 2, None),
         "a boolean attn_mask": ((2,), 4, 5, 3, 3, "bool"),
         "a float attn_mask": ((3,), 2, 4, 4, 2, "float"),
+        "a float attn_mask whose first row is all -inf (zeros, never NaN)": ((2,), 3, 4, 3, 2,
+                                                                            "float -inf"),
         "a key_padding_mask with several heads": ((2, 3), 3, 5, 4, 2, "padding"),
         "a key_padding_mask that hides every key of one sequence": ((2,), 3, 4, 2, 2, "empty"),
         "is_causal": ((2,), 4, 4, 3, 2, "causal"),
@@ -145,11 +157,17 @@ def attention_cases():
             masks["attn_mask"][:, 0] = False
         elif kind == "float":
             masks["attn_mask"] = rng.normal(size=(n_q, n_k))
+        elif kind == "float -inf":
+            masks["attn_mask"] = np.where(rng.random((n_q, n_k)) < 0.3, -np.inf, 0.0)
+            masks["attn_mask"][0] = -np.inf
+            masks["attn_mask"][1:, 0] = 0.0
         elif kind in ("padding", "empty"):
             lengths = np.array([n_k - 2, 0 if kind == "empty" else 1])
             masks["key_padding_mask"] = np.arange(n_k)[None, :] >= lengths[:, None]
         cases.append(Case(description, (q, k, v), masks))
-    return cases
+    q = rng.normal(size=(2, 3, 4))
+    return cases + [Case("a key_padding_mask of 0/1 floats, not booleans (must raise ValueError)",
+                         (q, q, q), {"key_padding_mask": np.zeros((2, 3))}, raises=ValueError)]
 
 
 HIDDEN = {

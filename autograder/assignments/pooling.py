@@ -27,10 +27,13 @@ def torch_max_pool2d_backward(grad_output, input, kernel_size, stride=None, padd
 
 
 def sample(rng, shape, values):
-    """A random input: "normal" values, all "negative" ones (below -1), or 0/1 "ties"."""
+    """A random input: "normal" values, all "negative" ones (below -1), 0/1 "ties", or normal
+    values with "nan": two NaN in the top-left 2x2 corner of every channel, one more below."""
     if values == "ties":
         return rng.integers(0, 2, size=shape).astype(float)
     X = rng.normal(size=shape)
+    if values == "nan":
+        X[:, :, 0, :2] = X[:, :, -1, -1] = np.nan
     return -np.abs(X) - 1 if values == "negative" else X
 
 
@@ -45,6 +48,8 @@ def max_pool2d_cases():
         "padding on a negative input": ((1, 2, 5, 6), "negative", 3, 2, 1, False),
         "ceil_mode": ((2, 1, 6, 7), "normal", 3, 2, 0, True),
         "tied values": ((1, 3, 6, 6), "ties", 2, 1, 1, False),
+        "NaN in the input (a NaN wins every window it is in, as in PyTorch)": ((1, 2, 5, 6), "nan",
+                                                                               2, None, 0, False),
     }
     return [Case(description, (sample(rng, shape, values), kernel_size),
                  {"stride": stride, "padding": padding, "ceil_mode": ceil_mode})
@@ -63,6 +68,8 @@ def avg_pool2d_cases():
         "a (height, width) window, stride and padding": ((1, 2, 8, 7), (2, 3), (1, 2), (1, 1),
                                                          False, True),
         "ceil_mode with padding": ((2, 1, 6, 7), 4, 3, 2, True, True),
+        "ceil_mode windows that run past the input (divide by their part inside the padded "
+        "input)": ((1, 2, 5, 5), 2, 2, 0, True, True),
     }
     return [Case(description, (rng.normal(size=shape), kernel_size),
                  {"stride": stride, "padding": padding, "ceil_mode": ceil_mode,
@@ -81,6 +88,8 @@ def max_pool2d_backward_cases():
         "tied maxima (the first in row-major order wins)": ((1, 2, 6, 6), "ties", 2, None, 0,
                                                              False),
         "tied maxima in overlapping windows": ((2, 2, 5, 5), "ties", 3, 1, 1, False),
+        "NaN in the input (the window's last NaN wins)": ((1, 2, 4, 6), "nan", 2, None, 0,
+                                                          False),
         "a (height, width) window and stride with ceil_mode": ((1, 2, 7, 8), "normal", (3, 2),
                                                                (2, 1), 0, True),
     }
