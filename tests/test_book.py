@@ -146,7 +146,7 @@ CHAPTERS = {  # chapter -> (its section headings, results computed on the page)
     "multichannel": (["Several input channels", "Several output channels",
                       "The layer: weight, bias, batch", "Counting parameters", "Colour edges"],
                      ["= the sum of the per-channel results: True", "PyTorch agrees: True",
-                      "the bias adds b[o] to every pixel of channel o: True",
+                      "the bias adds b[m] to every pixel of channel m: True",
                       "   3   64   224 |      1,792      1,792 |",
                       "channel 0 is the Sobel map of the grey image: True"]),
     "onebyone": (["The same small matrix at every pixel", "A fully connected layer",
