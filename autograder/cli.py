@@ -14,24 +14,35 @@ def release(args):
 
 
 def validate(args):
-    """Run a notebook and report its visible tests, as a student would before handing in."""
-    from nbclient import NotebookClient
+    """Run a notebook and report its visible tests, as a student would before handing in, and
+    say what the hidden tests will check."""
+    import tempfile
 
+    from autograder.execute import execute
+    from autograder.hidden import load
     from autograder.submission import read_bytes, read_submission
     from autograder.verdict import visible_verdicts
 
     path = Path(args.notebook).resolve()
+    assignment = args.assignment or path.stem
     notebook = read_submission(read_bytes(path))
-    NotebookClient(notebook, timeout=args.timeout, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
-    verdicts = visible_verdicts(notebook, args.assignment or path.stem)
+    with tempfile.TemporaryDirectory() as sockets:  # a kernel over Unix sockets, no TCP port
+        execute(notebook, path.parent, sockets, args.timeout)
+    verdicts = visible_verdicts(notebook, assignment)
     failed = {gid: message for gid, message in verdicts.items() if message}
     for gid, message in failed.items():
         print(f"FAILED {gid}: {message}")
+    cases = {}
+    for test in load(assignment).values():
+        cases[test.function] = cases.get(test.function, 0) + len(test.cases())
+    if cases:
+        print("When it is graded, hidden tests check " + ", ".join(
+            f"{name} ({n} case{'s' * (n > 1)})" for name, n in cases.items())
+            + ": they run your answer cells and the provided cells alone.")
     if failed:
         print(f"{len(failed)} failing visible tests out of {len(verdicts)}.")
         return 1
-    print(f"All {len(verdicts)} visible tests passed. The hidden tests run when it is graded.")
+    print(f"All {len(verdicts)} visible tests passed.")
     return 0
 
 

@@ -43,7 +43,7 @@ from autograder.course import released_notebook_path, run_group, source_notebook
 from autograder.feedback import feedback_html, sanitize_notebook
 from autograder.hidden import assignment_module, cases_for, imports, load
 from autograder.sandbox import capped_folder, kernelspec, kill_cgroup, sandbox_command
-from autograder.submission import read_bytes, read_submission, rebuild
+from autograder.submission import read_bytes, read_submission, rebuild, unanswered
 from autograder.verdict import hidden_verdicts, visible_verdicts
 
 #: Where each submission gets its private folder while it is graded (the grader's user's only).
@@ -202,7 +202,8 @@ def autograde_one(assignment, student, notebook, out_dir, limits, digest):
     with tempfile.TemporaryDirectory(prefix="submission-", dir=GRADING_DIR) as tmp:
         graded = Path(tmp) / f"{assignment}.ipynb"
         released = nbformat.read(released_notebook_path(assignment), as_version=4)
-        nbformat.write(rebuild(released, notebook), graded)
+        rebuilt = rebuild(released, notebook)
+        nbformat.write(rebuilt, graded)
         sandbox = Sandbox(tmp, limits, assignment)
         top = Result(student, assignment, 0.0, max_score(assignment), "error", "")
         try:
@@ -228,6 +229,8 @@ def autograde_one(assignment, student, notebook, out_dir, limits, digest):
         failed = [f"{gid} ({message})" for gid, (_, _, message) in top.tests.items() if message]
         top.status = "graded"
         top.reason = ("failed: " + "; ".join(failed)) if failed else "all tests passed"
+        if unanswered(released, rebuilt):
+            top.reason = "nothing answered: every answer cell is as released; " + top.reason
         show_hidden_verdicts(notebook, verdicts, assignment)
         html = feedback_html(notebook, assignment, student, top.tests)
         (out_dir / "feedback").mkdir(exist_ok=True)
@@ -369,22 +372,25 @@ def write_summary(assignment, results, out_dir):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     scores = np.array([r.score for r in results]) if results else np.zeros(0)
     top = max_score(assignment)
     statuses = Counter(r.status for r in results)
+    hidden = load(assignment)
     failures = Counter(gid for r in results for gid, (score, most, message) in r.tests.items()
-                       if message or score < most)
+                       if gid in hidden and (message or score < most))
     lines = [f"# {assignment}: {len(results)} submissions", "",
              f"- mean {scores.mean():.2f} / {top:g}, median {np.median(scores):.2f}"
              if len(scores) else "- no submissions",
              "- " + ", ".join(f"{n} {status}" for status, n in sorted(statuses.items())), "",
-             "| test | students failing |", "| --- | --- |"]
+             "| hidden test | students failing |", "| --- | --- |"]
     lines += [f"| {gid} | {n} |" for gid, n in failures.most_common()]
     (out_dir / "summary.md").write_text("\n".join(lines) + "\n")
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.hist(scores, bins=np.linspace(0, top, int(top) + 2) if top else 10, edgecolor="black")
     ax.set(xlabel=f"score (out of {top:g})", ylabel="students", title=assignment)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # students come whole
     fig.tight_layout()
     fig.savefig(out_dir / "scores.png", dpi=100)
     plt.close(fig)

@@ -60,10 +60,17 @@ def read_submission(content):
 
 
 def rebuild(released, submitted):
-    """The released notebook with the submission's answers and extra cells, outputs cleared."""
+    """The released notebook with the submission's answers and extra cells, outputs cleared.
+
+    Raises ValueError when no cell of the submission is an answer cell of the release (another
+    assignment's notebook, or one whose cells lost their ids).
+    """
     known = {grade_id(cell) for cell in released.cells} | {cell.get("id") for cell in released.cells}
     solution_ids = {grade_id(c) for c in released.cells
                     if c.metadata.get("nbgrader", {}).get("solution")}
+    if not solution_ids & {grade_id(cell) or cell.get("id") for cell in submitted.cells}:
+        raise ValueError("none of the notebook's cells is an answer cell of this assignment: "
+                         "is it another assignment's notebook?")
     answers, extras, after = {}, {}, None
     for cell in submitted.cells:
         key = grade_id(cell) if grade_id(cell) in known else cell.get("id")
@@ -90,6 +97,14 @@ def rebuild(released, submitted):
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     return rebuilt
+
+
+def unanswered(released, rebuilt):
+    """Whether every answer cell of ``rebuilt`` is as released: nothing was answered."""
+    stubs = {grade_id(cell): cell.source for cell in released.cells
+             if cell.metadata.get("nbgrader", {}).get("solution")}
+    return all(cell.source == stubs[grade_id(cell)] for cell in rebuilt.cells
+               if grade_id(cell) in stubs)
 
 
 def _plain_cell(cell, index):

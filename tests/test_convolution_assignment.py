@@ -39,6 +39,9 @@ def test_validate_reports_a_student_notebook_that_passes(course, tmp_path):
     nbformat.write(course.student_notebook("convolution", ALL_ANSWERS), path)
     done = course.cnnbook("validate", path, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+    assert "hidden tests check corr2d (5 cases), conv_output_size (9 cases), conv2d (6 cases)" in (
+        done.stdout)
+    assert "TCP" not in done.stdout + done.stderr, "the kernel talks over Unix sockets"
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +57,7 @@ def graded(course, tmp_path_factory):
         "blank": {},
         "partial": {"corr2d": None},
         "corrupt": '{"cells": [',
+        "another_assignment": nbformat.writes(course.student_notebook("pooling", {})),
         **{f"cheat_{name}": {"corr2d": None, "conv_output_size": None, "conv2d": code}
            for name, code in CHEATS.items()},
     }, out)
@@ -65,6 +69,7 @@ def graded(course, tmp_path_factory):
     ("cheat_zeros", 6, "graded"), ("cheat_no_bias", 6, "graded"),
     ("cheat_no_stride", 6, "graded"), ("cheat_torch", 6, "graded"),
     ("renamed", 10, "graded"), ("corrupt", 0, "invalid"), ("empty_folder", 0, "missing"),
+    ("another_assignment", 0, "invalid"),
 ])
 def test_each_submission_gets_the_score_it_deserves(graded, student, score, status):
     rows, _ = graded
@@ -76,7 +81,7 @@ def test_each_submission_gets_the_score_it_deserves(graded, student, score, stat
 
 def test_grades_csv_has_one_row_per_student_folder(graded):
     rows, out = graded
-    assert len(rows) == 10
+    assert len(rows) == 11
     with open(out / "grades.csv") as file:
         assert file.readline().strip() == "student,assignment,score,max_score,status,reason"
 
@@ -89,6 +94,9 @@ def test_reasons_say_what_went_wrong(graded):
     assert "convolution (1).ipynb" in rows["renamed"]["reason"]
     assert "not a readable Jupyter notebook" in rows["corrupt"]["reason"]
     assert "no convolution.ipynb" in rows["empty_folder"]["reason"]
+    assert "another assignment's notebook" in rows["another_assignment"]["reason"]
+    assert rows["blank"]["reason"].startswith("nothing answered: every answer cell is as released")
+    assert "nothing answered" not in rows["partial"]["reason"]
 
 
 def test_feedback_shows_verdicts_but_no_hidden_test(graded):
@@ -120,10 +128,11 @@ def test_grade_before_release_is_a_clear_error(tmp_path):
 def test_summary_ranks_the_tests_students_fail(graded):
     _, out = graded
     summary = (out / "summary.md").read_text()
-    assert "# convolution: 10 submissions" in summary
+    assert "# convolution: 11 submissions" in summary
     table = summary.split("| --- | --- |\n")[1]
     ranked = [line.split("|")[1].strip() for line in table.splitlines()]
     assert ranked[0] == "conv2d-hidden"  # every wrong answer in the batch fails it
+    assert all(test.endswith("-hidden") for test in ranked), "visible tests carry no points"
     assert (out / "scores.png").stat().st_size > 5_000
 
 
