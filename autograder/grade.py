@@ -105,8 +105,12 @@ def max_score(assignment):
 def find_notebook(folder, assignment):
     """The student's notebook and a note when it was not named ``<assignment>.ipynb``.
 
-    Whatever the entry is (a link, a folder), it is only read by ``read_bytes``.
+    Whatever the entry is (a link, a folder), it is only read by ``read_bytes``. nbgrader's
+    collected layout, ``<student>/<assignment>/<notebook>.ipynb``, is looked into too.
     """
+    nested = folder / assignment
+    if nested.is_dir() and not nested.is_symlink():
+        folder = nested
     expected = folder / f"{assignment}.ipynb"
     notebooks = sorted(p for p in folder.iterdir() if p.suffix == ".ipynb")
     if expected in notebooks:
@@ -366,6 +370,22 @@ def shorten(text, most):
     return text[:most - 3].rsplit(" ", 1)[0] + "..."
 
 
+def write_gradescope(results, out_dir):
+    """``gradescope/<student>/results.json`` in Gradescope's autograder format: the total score
+    and one entry per hidden test (its points, the grader's verdict; never a hidden input)."""
+    for result in results:
+        tests = [{"name": gid, "score": score, "max_score": points,
+                  "output": message or "passed", "visibility": "visible"}
+                 for gid, (score, points, message) in result.tests.items() if points > 0]
+        if not tests:  # not graded: the reason is all there is to say
+            tests = [{"name": result.status, "score": 0.0, "max_score": result.max_score,
+                      "output": result.reason, "visibility": "visible"}]
+        folder = out_dir / "gradescope" / file_name(result.student)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "results.json").write_text(json.dumps(
+            {"score": result.score, "output": result.reason, "tests": tests}, indent=1))
+
+
 def write_summary(assignment, results, out_dir):
     """``summary.md`` (statistics, statuses, tests ranked by failures) and ``scores.png``."""
     import matplotlib
@@ -399,8 +419,9 @@ def write_summary(assignment, results, out_dir):
 def grade(assignment, submissions, out_dir, workers=1, limits=Limits(), force=False, roster=()):
     """Grade every ``submissions/<student>/`` (and every student of ``roster``) for ``assignment``.
 
-    Writes ``out_dir/grades.csv``, ``summary.md``, ``scores.png``, ``feedback/<student>.html``
-    and the course gradebook; returns the Results, by student.
+    Writes ``out_dir/grades.csv``, ``summary.md``, ``scores.png``, ``feedback/<student>.html``,
+    ``gradescope/<student>/results.json`` and the course gradebook; returns the Results, by
+    student.
     """
     submissions, out_dir = Path(submissions), Path(out_dir)
     if not source_notebook_path(assignment).exists() or not (COURSE_DIR / "gradebook.db").exists():
@@ -417,5 +438,6 @@ def grade(assignment, submissions, out_dir, workers=1, limits=Limits(), force=Fa
             assignment, folder, out_dir, limits, force), folders))
     record_in_gradebook(results)
     write_csv(results, out_dir / "grades.csv")
+    write_gradescope(results, out_dir)
     write_summary(assignment, results, out_dir)
     return results

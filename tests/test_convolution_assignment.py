@@ -2,6 +2,7 @@
 
 import csv
 import inspect
+import json
 
 import nbformat
 import pytest
@@ -52,6 +53,9 @@ def graded(course, tmp_path_factory):
     nbformat.write(course.student_notebook("convolution", ALL_ANSWERS),
                    out / "submissions" / "renamed" / "convolution (1).ipynb")
     (out / "submissions" / "empty_folder").mkdir()
+    (out / "submissions" / "collected" / "convolution").mkdir(parents=True)  # nbgrader collect
+    nbformat.write(course.student_notebook("convolution", ALL_ANSWERS),
+                   out / "submissions" / "collected" / "convolution" / "convolution.ipynb")
     rows = course.grade("convolution", {
         "correct": ALL_ANSWERS,
         "blank": {},
@@ -69,7 +73,7 @@ def graded(course, tmp_path_factory):
     ("cheat_zeros", 6, "graded"), ("cheat_no_bias", 6, "graded"),
     ("cheat_no_stride", 6, "graded"), ("cheat_torch", 6, "graded"),
     ("renamed", 10, "graded"), ("corrupt", 0, "invalid"), ("empty_folder", 0, "missing"),
-    ("another_assignment", 0, "invalid"),
+    ("another_assignment", 0, "invalid"), ("collected", 10, "graded"),
 ])
 def test_each_submission_gets_the_score_it_deserves(graded, student, score, status):
     rows, _ = graded
@@ -81,7 +85,7 @@ def test_each_submission_gets_the_score_it_deserves(graded, student, score, stat
 
 def test_grades_csv_has_one_row_per_student_folder(graded):
     rows, out = graded
-    assert len(rows) == 11
+    assert len(rows) == 12
     with open(out / "grades.csv") as file:
         assert file.readline().strip() == "student,assignment,score,max_score,status,reason"
 
@@ -128,7 +132,7 @@ def test_grade_before_release_is_a_clear_error(tmp_path):
 def test_summary_ranks_the_tests_students_fail(graded):
     _, out = graded
     summary = (out / "summary.md").read_text()
-    assert "# convolution: 11 submissions" in summary
+    assert "# convolution: 12 submissions" in summary
     table = summary.split("| --- | --- |\n")[1]
     ranked = [line.split("|")[1].strip() for line in table.splitlines()]
     assert ranked[0] == "conv2d-hidden"  # every wrong answer in the batch fails it
@@ -153,3 +157,17 @@ def test_a_rerun_grades_only_what_changed_and_the_roster_adds_absentees(graded, 
     assert float(rerun["blank"]["score"]) == 3
     assert (rerun["ghost"]["status"], rerun["ghost"]["reason"]) == ("missing", "no folder for this student")
     assert len(rerun) == len(rows) + 1
+
+
+def test_gradescope_results_hold_each_hidden_test_and_no_hidden_input(graded):
+    rows, out = graded
+    results = {student: json.loads((out / "gradescope" / student / "results.json").read_text())
+               for student in ["correct", "partial", "corrupt"]}
+    assert results["correct"]["score"] == 10
+    assert [(t["name"], t["score"], t["max_score"]) for t in results["partial"]["tests"]] == [
+        ("corr2d-hidden", 3, 3), ("conv_output_size-hidden", 0, 3), ("conv2d-hidden", 0, 4)]
+    assert results["partial"]["tests"][1]["output"].startswith(
+        "conv_output_size with a stride that does not divide evenly: raised")
+    assert results["corrupt"]["tests"][0]["name"] == "invalid"
+    assert all("[" not in test["output"] for student in ["correct", "partial"]
+               for test in results[student]["tests"]), "no array of a hidden case in a verdict"
