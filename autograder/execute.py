@@ -102,6 +102,10 @@ class BoundedClient(NotebookClient):
     def _update_display_id(self, display_id, msg):
         """Updates of an earlier display are not shown (they would bypass the bounds)."""
 
+    def handle_comm_msg(self, outs, msg, cell_index):
+        """Widgets are not kept: their state and the outputs they capture would bypass the
+        bounds (and a feedback page could not run them anyway)."""
+
 
 def execute(notebook, folder, sockets, cell_timeout):
     """Run every cell of ``notebook`` in a ``python3`` kernel started in ``folder``."""
@@ -111,6 +115,7 @@ def execute(notebook, folder, sockets, cell_timeout):
     client = BoundedClient(notebook, config=config, kernel_name="python3",
                            timeout=cell_timeout, interrupt_on_timeout=True, allow_errors=True,
                            raise_on_iopub_timeout=False, iopub_timeout=30,
+                           store_widget_state=False,
                            resources={"metadata": {"path": str(folder)}})
     client.execute()
     return notebook
@@ -144,6 +149,7 @@ def main(argv=None):
         print(f"DeadKernelError: the kernel died while running {dying_cell(notebook)}",
               flush=True)
         return KERNEL_DIED
+    notebook.metadata.pop("widgets", None)
     nbformat.write(notebook, args.out)
     return 0
 

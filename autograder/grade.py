@@ -116,8 +116,8 @@ def find_notebook(folder, assignment):
     if expected in notebooks:
         return expected, ""
     if len(notebooks) == 1:
-        return notebooks[0], f"graded {notebooks[0].name} (expected {expected.name}); "
-    found = ", ".join(p.name for p in notebooks) or "no notebook"
+        return notebooks[0], f"graded {readable(notebooks[0].name)} (expected {expected.name}); "
+    found = ", ".join(readable(p.name) for p in notebooks) or "no notebook"
     return None, f"no {expected.name} in the student's folder (found {found})"
 
 
@@ -281,6 +281,11 @@ def previous_result(saved, stamp):
     return result if result.fingerprint == stamp else None
 
 
+def readable(name):
+    """A file or folder name as text every report can hold: bytes that are not UTF-8 escaped."""
+    return name.encode(errors="surrogateescape").decode(errors="backslashreplace")
+
+
 def file_name(student):
     """A file name for the student's results and feedback, whatever the length of their name."""
     if len(student.encode()) <= 200:
@@ -295,7 +300,7 @@ def grade_student(assignment, folder, out_dir, limits=Limits(), force=False):
     Without ``force``, a submission already graded in ``out_dir`` (same file, same assignment,
     same hidden tests and seed) is not run again: an interrupted batch resumes where it stopped.
     """
-    student = folder.name
+    student = readable(folder.name)
     saved = out_dir / "results" / f"{file_name(student)}.json"
     stamp = ""
     try:

@@ -44,9 +44,9 @@ JUDGING = threading.Lock()
 #: The digest of the submission whose cases are drawn (see ``cases_for``), in this thread.
 SUBMISSION = contextvars.ContextVar("submission", default="")
 #: What of the answer process's reports may be shown: names, never free text.
-ERROR = re.compile(r"\w{1,40}(: No module named '[\w.]{1,40}')?")
-LIBRARY = re.compile(r"[\w.]{1,80}")
-RETURNED = re.compile(r"returned a \w{1,40}, not numbers")
+ERROR = re.compile(r"\w{1,40}(: No module named '[\w.]{1,40}')?", re.ASCII)
+LIBRARY = re.compile(r"[\w.]{1,80}", re.ASCII)
+RETURNED = re.compile(r"returned a \w{1,40}, not numbers", re.ASCII)
 
 
 @dataclass
@@ -162,7 +162,7 @@ def compare(record, expected, test):
         return None if record == expected else (
             f"should return its argument {expected['argument'] + 1} itself (changed in place)")
     if "argument" in record:
-        return f"returned its argument {record['argument'] + 1}, not a new value"
+        return "returned one of its arguments, not a new value"
     if "items" in expected:
         items, want = record.get("items"), expected["items"]
         if not isinstance(items, list) or len(items) != len(want):
@@ -178,7 +178,8 @@ def compare(record, expected, test):
     except ValueError as error:
         return str(error)
     if actual.shape != expected.shape:
-        if actual.ndim > expected.ndim + 1 or max(actual.shape, default=0) > 10**6:
+        if actual.ndim > expected.ndim + 1 or max(actual.shape, default=0) > 2 * max(
+                expected.shape, default=0) + 2:
             return f"wrong shape, expected {expected.shape}"  # no room for a message in it
         return f"wrong shape {actual.shape}, expected {expected.shape}"
     if np.allclose(actual, expected, rtol=test.rtol, atol=test.atol, equal_nan=True):
@@ -241,7 +242,11 @@ def judge(test, outcomes):
         if not isinstance(outcomes, list) or len(outcomes) != len(cases):
             return "the hidden tests did not run to the end"
         for case, outcome in zip(cases, outcomes):
-            if problem := case_problem(test, case, outcome):
+            try:
+                problem = case_problem(test, case, outcome)
+            except (TypeError, ValueError, KeyError, AttributeError, OverflowError):
+                problem = "an unreadable result"  # a record no honest call produces
+            if problem:
                 return f"{test.function} with {case.description}: {problem}"
     return None
 

@@ -42,7 +42,7 @@ def decode(record):
     """The array a record of numbers holds; ValueError if it holds none."""
     try:
         return np.array(record["data"], dtype=float).reshape(record["shape"])
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         raise ValueError("unreadable result") from None
 
 

@@ -57,8 +57,8 @@ def hidden_verdicts(notebook, assignment, results, setup):
                        "tests run the provided cells and your answer cells alone")
         else:
             verdict = judge(test, result.get("outcomes"))
-        banned = uses_forbidden(code.get(test.function, "") + "\n" + code[""], test.forbidden,
-                                test.course)
+        banned = next(filter(None, (uses_forbidden(cell, test.forbidden, test.course)
+                                     for cell in (code.get(test.function, ""), code[""]))), None)
         if verdict is None and banned:
             verdict = f"{test.function} uses the library's {banned}: no credit"
         verdicts[grade_id] = verdict

@@ -12,6 +12,7 @@ import ast
 import hashlib
 import html
 import html.parser
+import os
 import re
 import socket
 import subprocess
@@ -169,6 +170,12 @@ ANSWERS = {  # student -> answers for Course.student_notebook
                          "    thread.start()\n    thread.join()\n    return out[0]\n"),
     # The hidden cases carried out in the answer process's own words, for a table next time.
     "leak_cases": cheat(ZEROS_CONV2D + LEAK),
+    # The runner's own outcome() replaced: records that carry numbers and names of any size.
+    "forged_records": cheat(ZEROS_CONV2D + "import gc\n"
+                            "for space in [o for o in gc.get_objects() if type(o) is dict\n"
+                            "              and 'outcome' in o and 'run_cells' in o]:\n"
+                            "    space['outcome'] = lambda *args: {'value': "
+                            "{'argument': 7 * 10**300}, 'args': []}\n"),
     # Full marks with nothing implemented: build the hidden cases, answer them, forge records.
     "forge_with_grader": cheat(ZEROS_CONV2D + "import os\n"
                                "SEED = os.environ.get('CNNBOOK_HIDDEN_SEED')\n"
@@ -187,6 +194,7 @@ ANSWERS = {  # student -> answers for Course.student_notebook
     "snoop": CORRECT,
     "vandal": CORRECT,
     "huge_display": CORRECT,
+    "widget_flood": CORRECT,
     "many_outputs": CORRECT,
     "xss": CORRECT,
 }
@@ -206,6 +214,11 @@ LAST_CELL = {  # student -> a cell of their own at the end of the notebook, afte
                     "for _ in range(5):\n"
                     "    display({'application/json': {'x': 'y' * 16_000_000}}, raw=True)\n",
     "many_outputs": "for i in range(20_000):\n    display(i)\n",
+    # Widget state is kept by Jupyter outside the outputs: 8 widgets of 20 MB each.
+    "widget_flood": "from comm import create_comm\n"
+                    "for i in range(8):\n"
+                    "    create_comm(target_name='jupyter.widget', data={'state': {\n"
+                    "        '_model_module': 'x', '_model_name': 'y', 'blob': 'A' * 20_000_000}})\n",
     # Script in the feedback page (and in formgrader's copy).
     "xss": "from IPython.display import HTML, Javascript, display\n"
            "display(HTML('<script>document.title = \"owned\"</script><img src=x "
@@ -242,6 +255,7 @@ EXPECTED = {  # student -> (score, status, a phrase of the reason)
     "thread_call": (6, "graded", "raised IndexError"),
     "loops_forever": (6, "graded", "ran past the 20 s limit"),
     "leak_cases": (0, "graded", "raised an exception"),
+    "forged_records": (0, "graded", "returned one of its arguments, not a new value"),
     "sys_exit": (10, "graded", "all tests passed"),
     "memory_bomb": (10, "graded", "all tests passed"),
     "huge_output": (10, "graded", "all tests passed"),
@@ -254,6 +268,8 @@ EXPECTED = {  # student -> (score, status, a phrase of the reason)
     "snoop": (10, "graded", "all tests passed"),
     "vandal": (10, "graded", "all tests passed"),
     "huge_display": (10, "graded", "all tests passed"),
+    "widget_flood": (10, "graded", "all tests passed"),
+    "undecodable_name": (10, "graded", "graded \\xff.ipynb (expected convolution.ipynb)"),
     "many_outputs": (10, "graded", "all tests passed"),
     "xss": (10, "graded", "all tests passed"),
     "edited_tests": (3, "graded", "conv2d-hidden"),
@@ -392,6 +408,9 @@ def graded(course, tmp_path_factory, listener):
     with open(folders / "sparse_64_gb" / notebook, "wb") as file:
         file.truncate(64 * 2**30)
     (folders / "folder_named_notebook" / notebook).mkdir()
+    (folders / "undecodable_name").mkdir()  # a file name that is not UTF-8, in every report
+    (folders / "undecodable_name" / os.fsdecode(b"\xff.ipynb")).write_text(
+        nbformat.writes(course.student_notebook("convolution", CORRECT)))
     for name in ["data.csv", "notes.txt", "convolution-old.ipynb"]:
         (out / "submissions" / "extra_files").mkdir(parents=True, exist_ok=True)
         (out / "submissions" / "extra_files" / name).write_text("not graded")
@@ -562,3 +581,18 @@ def test_a_kernel_cannot_fill_the_disk_through_the_folder_it_shares(graded):
     if "files private" not in (out / "feedback" / "snoop.html").read_text():
         pytest.skip("no private view here")
     assert shared and all(int(mb) <= 1 for mb in shared), page[-2000:]
+
+
+def test_forged_records_carry_no_message_out(graded):
+    _, out = graded
+    for report in [out / "feedback" / "forged_records.html", out / "results" / "forged_records.json",
+                   out / "gradescope" / "forged_records" / "results.json"]:
+        text = report.read_text()
+        assert not re.search(r"\d{20}", text), report
+
+
+def test_widget_state_is_not_kept(graded, course):
+    graded_copy = (course.root / "autograded" / "widget_flood" / "convolution" /
+                   "convolution.ipynb")
+    assert graded_copy.stat().st_size < 2_000_000
+    assert "widgets" not in nbformat.read(graded_copy, 4).metadata

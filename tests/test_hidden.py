@@ -8,7 +8,8 @@ import torch
 from torch import nn
 
 from autograder.assignments.convolution import conv2d_cases
-from autograder.hidden import HiddenTest, cases_for, compare, encode, seeded, uses_forbidden
+from autograder.hidden import (ERROR, LIBRARY, Case, HiddenTest, cases_for, compare, encode, judge,
+                               reported, seeded, uses_forbidden)
 
 TEST = HiddenTest("f", list)
 
@@ -49,7 +50,8 @@ def test_returning_the_network_given_differs_from_returning_a_new_one():
     assert record(given, (0, given)) == {"argument": 1}
     assert compare(record(network(), (given,)), {"argument": 0}, TEST).startswith(
         "should return its argument 1 itself")
-    assert compare({"argument": 0}, encode(network()), TEST).startswith("returned its argument 1")
+    assert compare({"argument": 0}, encode(network()), TEST) == (
+        "returned one of its arguments, not a new value")
 
 
 def test_numbers_returned_are_values_even_when_they_are_an_argument():
@@ -95,3 +97,26 @@ def test_each_submission_draws_cases_of_its_own_and_the_same_ones_again():
         assert np.array_equal(mine.args[0], repeat.args[0])
         assert np.shape(mine.args[0]) == np.shape(theirs.args[0])
         assert not np.array_equal(mine.args[0], theirs.args[0]), mine.description
+
+
+@pytest.mark.parametrize("text, pattern, shown", [
+    ("ValueError", ERROR, "ValueError"),
+    ("ModuleNotFoundError: No module named 'torch'", ERROR,
+     "ModuleNotFoundError: No module named 'torch'"),
+    ("Ж" * 40, ERROR, "an exception"),  # letters of any script would carry 17 bits each
+    ("ValueError: the hidden input was [[1.5, 2.5]]", ERROR, "an exception"),
+    ("torch.nn.functional.conv2d", LIBRARY, "torch.nn.functional.conv2d"),
+    ("x" * 81, LIBRARY, "an exception"),
+])
+def test_only_names_are_shown_of_what_the_sandbox_reports(text, pattern, shown):
+    assert reported(text, pattern, "an exception") == shown
+
+
+@pytest.mark.parametrize("record", [
+    {"argument": [1, 2]}, {"argument": 10**400}, {"shape": [2], "data": [10**400, 1]},
+    {"items": "not a list"}, {"shape": "2", "data": None},
+])
+def test_a_forged_record_is_wrong_without_a_word_of_its_own(record):
+    test = HiddenTest("f", lambda: [Case("a case", (1,))], lambda x: np.ones(2))
+    message = judge(test, [{"value": record, "args": []}])
+    assert message.startswith("f with a case: ") and not any(c.isdigit() for c in message[15:])

@@ -36,19 +36,34 @@ def corr2d_cases():
 
 
 def conv_output_size_cases():
-    sizes = {  # (n, k, padding, stride, dilation)
-        "a stride that does not divide evenly": (7, 3, 0, 2, 1),
-        "a kernel as long as the input": (5, 5, 0, 1, 1),
-        "padding with stride": (6, 2, 1, 3, 1),
-        "a large stride after padding": (9, 3, 2, 4, 1),
-        "dilation": (10, 3, 0, 1, 2),
-        "dilation, padding and stride together": (11, 2, 3, 2, 3),
-        "a stride longer than the input": (1, 1, 0, 5, 1),
-        "a 1-long kernel with padding": (4, 1, 2, 3, 1),
+    """Sizes drawn for each trap: (n, k, padding, stride, dilation) that fit and show it."""
+    rng = np.random.default_rng(hidden_seed(1))
+
+    def draw(trap):
+        while True:
+            n, k, p, s, d = (int(rng.integers(lo, hi + 1))
+                             for lo, hi in ((1, 16), (1, 6), (0, 3), (1, 5), (1, 3)))
+            if d * (k - 1) + 1 <= n + 2 * p and trap(n, k, p, s, d):
+                return n, k, p, s, d
+
+    traps = {
+        "a stride that does not divide evenly":
+            lambda n, k, p, s, d: p == 0 and d == 1 and (n - k) % s != 0,
+        "a kernel as long as the input": lambda n, k, p, s, d: n == k > 2 and p == 0 and d == 1,
+        "padding with stride": lambda n, k, p, s, d: p > 0 and s > 1 and d == 1,
+        "a large stride after padding": lambda n, k, p, s, d: p >= 2 and s >= 4 and d == 1,
+        "dilation": lambda n, k, p, s, d: d > 1 and k > 1 and p == 0 and s == 1,
+        "dilation, padding and stride together": lambda n, k, p, s, d: d > 1 < k and p and s > 1,
+        "a stride longer than the input": lambda n, k, p, s, d: s > n + 2 * p and d == 1,
+        "a 1-long kernel with padding": lambda n, k, p, s, d: k == 1 and p > 0 and s > 1,
     }
-    cases = [Case(description, (n, k), {"padding": p, "stride": s, "dilation": d})
-             for description, (n, k, p, s, d) in sizes.items()]
-    return cases + [Case("a kernel longer than the padded input", (3, 5), raises=ValueError)]
+    cases = []
+    for description, trap in traps.items():
+        n, k, p, s, d = draw(trap)
+        cases.append(Case(description, (n, k), {"padding": p, "stride": s, "dilation": d}))
+    n = int(rng.integers(1, 6))
+    return cases + [Case("a kernel longer than the padded input", (n, n + int(rng.integers(1, 4))),
+                         raises=ValueError)]
 
 
 def conv2d_cases():

@@ -69,17 +69,21 @@ def random_mask(rng, shape):
 
 
 def padding_mask_cases():
+    rng = np.random.default_rng(hidden_seed(20))
+    lengths = [int(n) for n in rng.permutation(np.arange(1, 8))[:3]]  # three different lengths
+    short = [int(n) for n in rng.integers(1, 4, size=2)]
     batches = {  # lengths, max_len
-        "sequences of different lengths": ([4, 1, 3], None),
-        "a max_len longer than every sequence": ([2, 2], 5),
-        "an empty sequence in the batch": ([0, 3], None),
-        "a single sequence without padding": ([4], None),
+        "sequences of different lengths": (lengths, None),
+        "a max_len longer than every sequence": (short, max(short) + int(rng.integers(1, 4))),
+        "an empty sequence in the batch": ([0, int(rng.integers(1, 6))], None),
+        "a single sequence without padding": ([int(rng.integers(1, 7))], None),
         "no sequence at all (a (0, 0) mask)": ([], None),
     }
     return [Case(description, (lengths, max_len))
             for description, (lengths, max_len) in batches.items()] + [
-        Case("a sequence longer than max_len", ([2, 6], 4), raises=ValueError),
-        Case("a negative length (must raise ValueError)", ([3, -1], None), raises=ValueError)]
+        Case("a sequence longer than max_len", (lengths, max(lengths) - 1), raises=ValueError),
+        Case("a negative length (must raise ValueError)", ([3, -int(rng.integers(1, 4))], None),
+             raises=ValueError)]
 
 
 def masked_mean_cases():

@@ -13,7 +13,7 @@ def torch_corr2d_strided(X, K, stride=1):
     return F.conv2d(t(X)[None, None], t(K)[None, None], stride=stride)[0, 0].numpy()
 
 
-def measured_field(kernel_sizes, strides, size=80):
+def measured_field(kernel_sizes, strides, size=128):
     """Rows and columns of the input the first output of the stack depends on, by autograd."""
     image = torch.ones(1, 1, size, size, requires_grad=True)
     out = image
@@ -49,16 +49,24 @@ def corr2d_strided_cases():
 
 
 def receptive_field_cases():
+    """Stacks drawn for each trap: kernel sizes of 2 to 3 and strides of 2 to 3 keep every
+    field within the measured image."""
+    rng = np.random.default_rng(hidden_seed(9))
+
+    def sizes(count, low=2, high=3):
+        return [int(size) for size in rng.integers(low, high + 1, size=count)]
+
     stacks = {  # (kernel sizes, strides)
-        "three layers, the first two with stride 2": ([3, 3, 3], [2, 2, 1]),
-        "strides that compound over four layers": ([2, 3, 2, 3], [2, 3, 2, 1]),
-        "a stride on the last layer, which does not matter": ([5, 3], [1, 4]),
-        "kernel sizes and strides as (height, width) pairs": ([(3, 1), (1, 3), 2],
-                                                              [(2, 1), 2, 1]),
-        "1x1 layers with stride": ([1, 1, 3], [2, 2, 1]),
+        "three layers, the first two with stride 2": (sizes(3), [2, 2, 1]),
+        "strides that compound over four layers": (sizes(4), sizes(3) + [1]),
+        "a stride on the last layer, which does not matter": (sizes(2), [1, sizes(1, 2, 5)[0]]),
+        "kernel sizes and strides as (height, width) pairs": (
+            [tuple(sizes(2, 1, 3)), tuple(sizes(2, 1, 3)), sizes(1)[0]],
+            [tuple(sizes(2, 1, 2)), sizes(1)[0], 1]),
+        "1x1 layers with stride": ([1, 1] + sizes(1), sizes(2) + [1]),
     }
     return [Case(description, stack) for description, stack in stacks.items()] + [
-        Case("lists that differ in length", ([3, 3], [1]), raises=ValueError)]
+        Case("lists that differ in length", (sizes(2), sizes(1)), raises=ValueError)]
 
 
 HIDDEN = {

@@ -5,6 +5,7 @@ train_epoch is compared with plain SGD steps and evaluate with a forward pass un
 cosine_annealing_lr with ``torch.optim.lr_scheduler.CosineAnnealingLR``.
 """
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -107,18 +108,24 @@ def torch_cosine_lr(t, lr0, T_max, eta_min=0.0):
 
 
 def cosine_annealing_lr_cases():
+    rng = np.random.default_rng(hidden_seed(9))
+    rate = lambda low, high: float(np.round(rng.uniform(low, high), 4))  # noqa: E731
+    steps = lambda low, high: int(rng.integers(low, high + 1))  # noqa: E731
     schedules = {  # lr0, T_max, eta_min
-        "a short schedule": (0.1, 4, 0.0),
-        "a long schedule with a floor eta_min": (0.05, 30, 0.001),
-        "a one-step schedule": (1.0, 1, 0.0),
-        "an odd number of steps with a floor": (0.3, 7, 0.01),
+        "a short schedule": (rate(0.05, 0.5), steps(2, 5), 0.0),
+        "a long schedule with a floor eta_min": (rate(0.01, 0.1), steps(20, 40), rate(1e-4, 5e-3)),
+        "a one-step schedule": (rate(0.1, 1.0), 1, 0.0),
+        "an odd number of steps with a floor": (rate(0.1, 0.5), 2 * steps(2, 5) + 1,
+                                                rate(0.005, 0.05)),
     }
     cases = [Case(description, (t, lr0, T_max, eta_min))
              for description, (lr0, T_max, eta_min) in schedules.items()
              for t in range(T_max + 1)]
+    T_max = steps(2, 8)
     return cases + [
-        Case("a step before 0 (must raise ValueError)", (-1, 0.1, 4), raises=ValueError),
-        Case("a step after T_max (must raise ValueError)", (5, 0.1, 4), raises=ValueError)]
+        Case("a step before 0 (must raise ValueError)", (-1, 0.1, T_max), raises=ValueError),
+        Case("a step after T_max (must raise ValueError)", (T_max + 1, 0.1, T_max),
+             raises=ValueError)]
 
 
 HIDDEN = {
