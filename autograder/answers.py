@@ -20,7 +20,6 @@ import threading
 import cloudpickle
 
 from autograder import PACKAGE_DIR
-from autograder.hidden import JUDGING
 
 #: The runner and the two modules it imports, beside it.
 RUNNER_FILES = ("answer_runner.py", "records.py", "checks.py")
@@ -99,20 +98,17 @@ class Runner:
         self.process.stdout.close()
 
 
-def payload(cells, tests, module):
-    """The pickle the runner reads: cells, and each test's cases (made with the grader's seed).
+def payload(cells, tests, cases, module):
+    """The pickle the runner reads: cells, and each test's ``cases`` (``draw_cases``).
 
     Classes and functions of the assignment's own module (a probe network) travel by value: the
     runner cannot import the grader's modules.
     """
     cloudpickle.register_pickle_by_value(module)
-    specs = []
-    with JUDGING:  # cases seed torch's global generators
-        for grade_id, test in tests:
-            cases = [(case.args, case.kwargs, case.check_args) for case in test.cases()]
-            specs.append({"grade_id": grade_id, "call": test.call or test.function,
-                          "lend": test.lend, "cases": cases, "seed": test.seed,
-                          "forbidden": test.forbidden, "course": test.course})
+    specs = [{"grade_id": grade_id, "call": test.call or test.function, "lend": test.lend,
+              "cases": [(case.args, case.kwargs, case.check_args) for case in cases[grade_id]],
+              "seed": test.seed, "forbidden": test.forbidden, "course": test.course}
+             for grade_id, test in tests]
     return cloudpickle.dumps({"cells": cells, "tests": specs})
 
 
@@ -123,15 +119,15 @@ def what_happened(event, limit):
             "garbled": "its results could not be read"}.get(event, "no result")
 
 
-def hidden_outcomes(tests, cells, module, start, limits):
+def hidden_outcomes(tests, cells, cases, module, start, limits):
     """grade_id -> ``{"outcomes": [...]}`` or ``{"failed": reason}`` for each of ``tests``
-    (grade_id, HiddenTest); and the errors the cells raised when they were loaded.
+    (grade_id, HiddenTest) on its ``cases``; and the errors the cells raised when loaded.
 
     start: payload -> a started Runner (in the sandbox, with a fresh cgroup).
     """
     results, setup, pending = {}, [], list(tests)
     while pending:
-        runner = start(payload(cells, pending, module), 1 + len(pending))
+        runner = start(payload(cells, pending, cases, module), 1 + len(pending))
         try:
             first = runner.next(limits.cell_timeout)
             if not isinstance(first, dict) or "setup" not in first:

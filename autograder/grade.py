@@ -41,7 +41,7 @@ from autograder import COURSE_DIR
 from autograder.answers import Runner, answer_cells, hidden_outcomes, runner_view
 from autograder.course import released_notebook_path, run_group, source_notebook_path
 from autograder.feedback import feedback_html, sanitize_notebook
-from autograder.hidden import assignment_module, cases_for, imports, load
+from autograder.hidden import assignment_module, cases_for, draw_cases, imports, load
 from autograder.sandbox import capped_folder, kernelspec, kill_cgroup, sandbox_command
 from autograder.submission import read_bytes, read_submission, rebuild, unanswered
 from autograder.verdict import hidden_verdicts, visible_verdicts
@@ -153,6 +153,7 @@ class Sandbox:
         for name in ("work", "sockets", "root"):
             (self.tmp / name).mkdir()
         self.imports, self.withhold = imports(assignment)
+        self.cgroups = []  # of the answer processes started, removed by ``hidden``
 
     def view(self, *options):
         return ["--private", f"--root={self.tmp / 'root'}", *options]
@@ -186,11 +187,11 @@ class Sandbox:
         prefix = sandbox_command(self.limits, cgroup, self.view(*options, *self.course()))
         return Runner(prefix + command, self.tmp / "work", payload, lines)
 
-    def hidden(self, notebook, assignment):
-        """The answer process's results for every hidden test, and its cells' errors."""
-        self.cgroups = []
+    def hidden(self, notebook, assignment, cases):
+        """The answer process's results for every hidden test on its ``cases``, and its cells'
+        errors."""
         try:
-            return hidden_outcomes(list(load(assignment).items()), answer_cells(notebook),
+            return hidden_outcomes(list(load(assignment).items()), answer_cells(notebook), cases,
                                    assignment_module(assignment), self.start_answers,
                                    self.limits)
         finally:
@@ -223,9 +224,10 @@ def autograde_one(assignment, student, notebook, out_dir, limits, digest):
         # Scores come from the instructor's points and the grader's verdicts only.
         notebook = sanitize_notebook(nbformat.read(graded, as_version=4))
         with cases_for(digest):
-            results, setup = sandbox.hidden(notebook, assignment)
-            verdicts = {**visible_verdicts(notebook, assignment),
-                        **hidden_verdicts(notebook, assignment, results, setup)}
+            cases = draw_cases(load(assignment).items())
+        results, setup = sandbox.hidden(notebook, assignment, cases)
+        verdicts = {**visible_verdicts(notebook, assignment),
+                    **hidden_verdicts(notebook, assignment, cases, results, setup)}
         for gid, points in test_points(assignment).items():
             message = verdicts.get(gid, "the test did not run")
             top.tests[gid] = [points if message is None else 0.0, points, message]

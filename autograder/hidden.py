@@ -70,7 +70,7 @@ class HiddenTest:
     """Cases for one student function, the reference that answers them, and banned operations.
 
     function: the student's function (the grade id of its solution cell).
-    cases: () -> list of Case, deterministic (seeded): built to send and again to judge.
+    cases: () -> list of Case, deterministic (seeded): drawn once per submission (``draw_cases``).
     reference: called like the student's function on copies of the same arguments.
     forbidden: kinds of ``autograder.checks.LIBRARY_OPERATIONS`` the function may not call.
     course: the part of the course's own package it may not call either (all of ``solutions``,
@@ -234,11 +234,19 @@ def matches_reference(test, case, outcome):
     return None
 
 
-def judge(test, outcomes):
-    """Grader side: None if every case is right, else a message naming the first wrong case,
-    ``<function> with <case>: <problem>``."""
+def draw_cases(tests):
+    """grade_id -> the cases of each of ``tests`` ((grade_id, HiddenTest) pairs), drawn once for
+    the submission being graded: sent to the answer process, then judged. Case generators seed
+    torch's global generators, so they draw one at a time."""
     with JUDGING:
-        cases = test.cases()
+        return {grade_id: test.cases() for grade_id, test in tests}
+
+
+def judge(test, cases, outcomes):
+    """Grader side: None if every one of ``cases`` (``draw_cases``) is right, else a message
+    naming the first wrong case, ``<function> with <case>: <problem>``. References never change
+    the cases: they run on copies."""
+    with JUDGING:  # references seed torch's global generators too
         if not isinstance(outcomes, list) or len(outcomes) != len(cases):
             return "the hidden tests did not run to the end"
         for case, outcome in zip(cases, outcomes):

@@ -32,9 +32,10 @@ def visible_verdicts(notebook, assignment):
     return verdicts
 
 
-def hidden_verdicts(notebook, assignment, results, setup):
+def hidden_verdicts(notebook, assignment, cases, results, setup):
     """grade_id -> None when the hidden test passed, else a readable reason.
 
+    cases: grade_id -> the cases drawn for the submission (``autograder.hidden.draw_cases``);
     results: grade_id -> the answer process's line for that test (``autograder.answers``);
     setup: the errors its cells raised when they were loaded.
     """
@@ -56,9 +57,9 @@ def hidden_verdicts(notebook, assignment, results, setup):
                        f"({reported(result['missing'], ERROR, 'not a function')}); the hidden "
                        "tests run the provided cells and your answer cells alone")
         else:
-            verdict = judge(test, result.get("outcomes"))
-        banned = next(filter(None, (uses_forbidden(cell, test.forbidden, test.course)
-                                     for cell in (code.get(test.function, ""), code[""]))), None)
+            verdict = judge(test, cases[grade_id], result.get("outcomes"))
+        banned = (uses_forbidden(code.get(test.function, ""), test.forbidden, test.course)
+                  or uses_forbidden(code[""], test.forbidden, test.course))
         if verdict is None and banned:
             verdict = f"{test.function} uses the library's {banned}: no credit"
         verdicts[grade_id] = verdict

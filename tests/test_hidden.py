@@ -118,5 +118,5 @@ def test_only_names_are_shown_of_what_the_sandbox_reports(text, pattern, shown):
 ])
 def test_a_forged_record_is_wrong_without_a_word_of_its_own(record):
     test = HiddenTest("f", lambda: [Case("a case", (1,))], lambda x: np.ones(2))
-    message = judge(test, [{"value": record, "args": []}])
+    message = judge(test, test.cases(), [{"value": record, "args": []}])
     assert message.startswith("f with a case: ") and not any(c.isdigit() for c in message[15:])
